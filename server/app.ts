@@ -1,0 +1,137 @@
+import { createExpressMiddleware } from '@trpc/server/adapters/express';
+import express, { type ErrorRequestHandler, type RequestHandler } from 'express';
+import swaggerUi from 'swagger-ui-express';
+import { createOpenApiNodeHttpHandler } from 'trpc-to-openapi';
+import type { Deps } from './domain/deps';
+import { buildOpenApiDocument } from './openapi';
+import { createContextFactory } from './trpc/context';
+import { appRouter } from './trpc/root';
+
+export interface AppOptions {
+  deps: Deps;
+  /** GET /ready: resolves when the database answers. */
+  checkDatabase: () => Promise<void>;
+  /** Where unexpected (500) errors are reported; never sent to the client. */
+  reportError?: (error: unknown) => void;
+}
+
+const BODY_LIMIT_BYTES = 100 * 1024;
+
+/**
+ * The seed's logout-all and sessions curls POST with neither body nor Content-Type.
+ * Such an empty POST is an empty JSON object, so that it reaches the procedure instead
+ * of being refused as an unsupported media type.
+ */
+const emptyBodyIsJson: RequestHandler = (req, _res, next) => {
+  const hasBody = req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;
+  if (req.method === 'POST' && !hasBody && req.headers['content-type'] === undefined) {
+    req.headers['content-type'] = 'application/json';
+    req.body = {};
+  }
+  next();
+};
+
+/** Tokens and keys travel in these responses: nothing may cache them. */
+const noStore: RequestHandler = (_req, res, next) => {
+  res.setHeader('Cache-Control', 'no-store');
+  next();
+};
+
+function sendError(res: express.Response, status: number, code: string, message: string) {
+  res.status(status).json({ message, code });
+}
+
+export function createApp({ deps, checkDatabase, reportError = console.error }: AppOptions): express.Express {
+  const app = express();
+  app.disable('x-powered-by');
+
+  app.get('/health', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+  app.get('/ready', async (_req, res) => {
+    try {
+      await checkDatabase();
+      res.json({ status: 'ready' });
+    } catch {
+      sendError(res, 503, 'SERVICE_UNAVAILABLE', 'Database is not reachable');
+    }
+  });
+
+  const openApiDocument = buildOpenApiDocument();
+  app.get('/openapi.json', (_req, res) => {
+    res.json(openApiDocument);
+  });
+  app.use('/docs', swaggerUi.serve, swaggerUi.setup(openApiDocument, { customSiteTitle: 'Gatehouse API' }));
+
+  const onError = ({ error }: { error: { code: string; cause?: unknown } }) => {
+    if (error.code === 'INTERNAL_SERVER_ERROR') reportError(error.cause ?? error);
+  };
+
+  app.use(
+    '/trpc',
+    noStore,
+    emptyBodyIsJson,
+    createExpressMiddleware({
+      router: appRouter,
+      createContext: createContextFactory(deps, 'rpc'),
+      maxBodySize: BODY_LIMIT_BYTES,
+      // Raw HTTP callers may POST a query too, as REST does.
+      allowMethodOverride: true,
+      onError,
+    }),
+  );
+
+  // The seed's base URL ends in /api: /api/auth/... is the same REST facade.
+  app.use((req, _res, next) => {
+    if (req.url === '/api/auth' || req.url.startsWith('/api/auth/') || req.url.startsWith('/api/auth?')) {
+      req.url = req.url.slice('/api'.length);
+    }
+    next();
+  });
+
+  const rest = createOpenApiNodeHttpHandler({
+    router: appRouter,
+    createContext: createContextFactory(deps, 'rest'),
+    maxBodySize: BODY_LIMIT_BYTES,
+    onError,
+    responseMeta: ({ paths, errors }) =>
+      errors.length === 0 && (paths?.[0] === 'auth.register' || paths?.[0] === 'apiKeys.create') ? { status: 201 } : {},
+  });
+  app.post(
+    ['/auth', '/auth/{*rest}'],
+    noStore,
+    emptyBodyIsJson,
+    (req, res, next) => {
+      if (req.is('application/json')) return next();
+      sendError(res, 415, 'UNSUPPORTED_MEDIA_TYPE', 'Send the body as JSON with Content-Type: application/json');
+    },
+    // Parsed here so that `application/json; charset=utf-8` bodies are not lost.
+    express.json({ limit: BODY_LIMIT_BYTES, strict: true }),
+    (req, res, next) => {
+      void rest(req, res, next);
+    },
+  );
+
+  app.use((_req, res) => {
+    sendError(res, 404, 'NOT_FOUND', 'Not found');
+  });
+
+  // Body-parser failures and anything unexpected: always JSON, never a stack or an HTML page.
+  const errorHandler: ErrorRequestHandler = (error, _req, res, _next) => {
+    const type = (error as { type?: string }).type;
+    if (type === 'entity.too.large') return sendError(res, 413, 'PAYLOAD_TOO_LARGE', 'Request body is larger than 100 kB');
+    if (type === 'entity.parse.failed') return sendError(res, 400, 'PARSE_ERROR', 'Request body is not valid JSON');
+    if (type === 'encoding.unsupported' || type === 'charset.unsupported') {
+      return sendError(res, 415, 'UNSUPPORTED_MEDIA_TYPE', 'Unsupported body encoding or charset');
+    }
+    const status = (error as { status?: number }).status;
+    if (typeof status === 'number' && status >= 400 && status < 500) {
+      return sendError(res, status, 'BAD_REQUEST', 'Bad request');
+    }
+    reportError(error);
+    return sendError(res, 500, 'INTERNAL_SERVER_ERROR', 'Internal server error');
+  };
+  app.use(errorHandler);
+
+  return app;
+}

@@ -1,0 +1,58 @@
+import { and, desc, eq, isNull, lt, or, sql } from 'drizzle-orm';
+import type { Database } from '../client';
+import { apiKeys, organizations, users } from '../schema';
+import type { OrganizationRow } from './organizations';
+import type { UserRow } from './users';
+
+export type ApiKeyRow = typeof apiKeys.$inferSelect;
+export type NewApiKeyRow = typeof apiKeys.$inferInsert;
+
+export async function insertApiKey(db: Database, row: NewApiKeyRow): Promise<ApiKeyRow> {
+  const [inserted] = await db.insert(apiKeys).values(row).returning();
+  return inserted!;
+}
+
+export async function findApiKeyWithOwnerByHash(
+  db: Database,
+  keyHash: string,
+): Promise<{ apiKey: ApiKeyRow; user: UserRow; organization: OrganizationRow } | null> {
+  const [row] = await db
+    .select({ apiKey: apiKeys, user: users, organization: organizations })
+    .from(apiKeys)
+    .innerJoin(users, eq(users.id, apiKeys.userId))
+    .innerJoin(organizations, eq(organizations.id, apiKeys.organizationId))
+    .where(eq(apiKeys.keyHash, keyHash));
+  return row ?? null;
+}
+
+export async function listOrganizationApiKeys(db: Database, organizationId: string): Promise<ApiKeyRow[]> {
+  return db
+    .select()
+    .from(apiKeys)
+    .where(eq(apiKeys.organizationId, organizationId))
+    .orderBy(desc(apiKeys.createdAt), desc(apiKeys.id));
+}
+
+/** Returns the key if it exists in the organization (revoked now or earlier), else null. */
+export async function revokeOrganizationApiKey(
+  db: Database,
+  organizationId: string,
+  id: string,
+  now: Date,
+): Promise<ApiKeyRow | null> {
+  const [row] = await db
+    .update(apiKeys)
+    .set({ revokedAt: sql`coalesce(${apiKeys.revokedAt}, ${now})` })
+    .where(and(eq(apiKeys.id, id), eq(apiKeys.organizationId, organizationId)))
+    .returning();
+  return row ?? null;
+}
+
+/** Written at most once per interval, so a busy key does not turn every call into a write. */
+export async function touchApiKeyLastUsed(db: Database, id: string, now: Date, minIntervalSeconds: number): Promise<void> {
+  const staleBefore = new Date(now.getTime() - minIntervalSeconds * 1000);
+  await db
+    .update(apiKeys)
+    .set({ lastUsedAt: now })
+    .where(and(eq(apiKeys.id, id), or(isNull(apiKeys.lastUsedAt), lt(apiKeys.lastUsedAt, staleBefore))));
+}

@@ -1,0 +1,31 @@
+import { index, pgTable, text, uniqueIndex } from 'drizzle-orm/pg-core';
+import { timestampTz } from './columns';
+import { organizations } from './organizations';
+import { users } from './users';
+
+export const apiKeys = pgTable(
+  'api_keys',
+  {
+    id: text('id').primaryKey(),
+    organizationId: text('organization_id')
+      .notNull()
+      .references(() => organizations.id, { onDelete: 'cascade' }),
+    /** The user who created the key; calls made with it act as this user. */
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    name: text('name').notNull(),
+    /** The first characters of the secret, shown in listings so a person can tell keys apart. */
+    prefix: text('prefix').notNull(),
+    /** SHA-256 of the secret, base64url. The secret itself is never stored. */
+    keyHash: text('key_hash').notNull(),
+    createdAt: timestampTz('created_at').notNull(),
+    lastUsedAt: timestampTz('last_used_at'),
+    expiresAt: timestampTz('expires_at'),
+    revokedAt: timestampTz('revoked_at'),
+  },
+  (table) => [
+    uniqueIndex('api_keys_key_hash_unique').on(table.keyHash),
+    index('api_keys_organization_idx').on(table.organizationId, table.createdAt),
+  ],
+);

@@ -1,0 +1,41 @@
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Clock } from './clock';
+import type { Database } from './db/client';
+import type { Deps } from './domain/deps';
+import { createAccessTokens, refreshDerivationKeyFrom } from './domain/tokens';
+import type { Config } from './env';
+
+/**
+ * JWT_SECRET when set; otherwise (development) one generated on first start and kept in
+ * the data folder, so that tokens survive a restart. An in-memory database gets a fresh one.
+ */
+export function resolveJwtSecret(config: Config): string {
+  if (config.jwtSecret) return config.jwtSecret;
+  if (config.database.kind === 'pglite-memory') return randomBytes(32).toString('base64url');
+  const file = join(config.dataDir, 'jwt-secret');
+  try {
+    return readFileSync(file, 'utf8').trim();
+  } catch {
+    mkdirSync(config.dataDir, { recursive: true });
+    const secret = randomBytes(32).toString('base64url');
+    writeFileSync(file, `${secret}\n`, { mode: 0o600, flag: 'wx' });
+    return secret;
+  }
+}
+
+export function createDeps({ db, config, clock, jwtSecret }: { db: Database; config: Config; clock: Clock; jwtSecret: string }): Deps {
+  return {
+    db,
+    config,
+    clock,
+    accessTokens: createAccessTokens({
+      secret: jwtSecret,
+      issuer: config.jwtIssuer,
+      audience: config.jwtAudience,
+      ttlSeconds: config.accessTokenTtlSeconds,
+    }),
+    refreshDerivationKey: refreshDerivationKeyFrom(jwtSecret),
+  };
+}

@@ -1,0 +1,43 @@
+import { createId } from '@paralleldrive/cuid2';
+import {
+  insertApiKey,
+  listOrganizationApiKeys,
+  revokeOrganizationApiKey,
+  type ApiKeyRow,
+} from '../db/queries/api-keys';
+import type { Database } from '../db/client';
+import { AppError } from '../errors';
+import { hashSecret, randomSecret } from './tokens';
+
+/** Recognisable in logs, configs and secret scanners. */
+export const API_KEY_PREFIX = 'gk_';
+const DISPLAY_PREFIX_LENGTH = API_KEY_PREFIX.length + 8;
+
+export async function createApiKey(
+  db: Database,
+  input: { organizationId: string; userId: string; name: string; expiresAt: Date | null },
+  now: Date,
+): Promise<{ apiKey: ApiKeyRow; secret: string }> {
+  if (input.expiresAt && input.expiresAt.getTime() <= now.getTime()) throw new AppError('expiry_in_past');
+  const secret = API_KEY_PREFIX + randomSecret();
+  const apiKey = await insertApiKey(db, {
+    id: createId(),
+    organizationId: input.organizationId,
+    userId: input.userId,
+    name: input.name,
+    prefix: secret.slice(0, DISPLAY_PREFIX_LENGTH),
+    keyHash: hashSecret(secret),
+    createdAt: now,
+    expiresAt: input.expiresAt,
+  });
+  return { apiKey, secret };
+}
+
+export function listApiKeys(db: Database, organizationId: string): Promise<ApiKeyRow[]> {
+  return listOrganizationApiKeys(db, organizationId);
+}
+
+export async function revokeApiKey(db: Database, organizationId: string, id: string, now: Date): Promise<void> {
+  const revoked = await revokeOrganizationApiKey(db, organizationId, id, now);
+  if (!revoked) throw new AppError('api_key_not_found');
+}

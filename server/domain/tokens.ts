@@ -1,0 +1,88 @@
+import { createHash, createHmac, hkdfSync, randomBytes } from 'node:crypto';
+import { errors as joseErrors, jwtVerify, SignJWT } from 'jose';
+import type { ErrorReason } from '../errors';
+
+/** 256 random bits, base64url: the shape of every opaque secret Gatehouse hands out. */
+export function randomSecret(): string {
+  return randomBytes(32).toString('base64url');
+}
+
+/** Secrets are stored and looked up only by this hash. */
+export function hashSecret(secret: string): string {
+  return createHash('sha256').update(secret).digest('base64url');
+}
+
+/**
+ * The successor of a refresh token is derived from it with a server-side key, so that
+ * two concurrent refreshes of the same token (two tabs, a retried request) can both be
+ * answered with the same new token without ever storing it in clear.
+ */
+export function deriveSuccessorToken(refreshDerivationKey: Buffer, refreshToken: string): string {
+  return createHmac('sha256', refreshDerivationKey).update(refreshToken).digest('base64url');
+}
+
+export function refreshDerivationKeyFrom(jwtSecret: string): Buffer {
+  return Buffer.from(hkdfSync('sha256', jwtSecret, 'gatehouse', 'refresh-token-successor', 32));
+}
+
+/** RFC 9068 token type: a JWT without it (an ID token, some other service's JWT) is not an access token. */
+export const ACCESS_TOKEN_TYPE = 'at+jwt';
+
+export interface AccessTokenClaims {
+  userId: string;
+  sessionId: string;
+  organizationId: string;
+}
+
+export interface AccessTokenOptions {
+  secret: string;
+  issuer: string;
+  audience: string;
+  ttlSeconds: number;
+}
+
+export type AccessTokenVerification =
+  | { ok: true; claims: AccessTokenClaims }
+  | { ok: false; reason: Extract<ErrorReason, 'invalid_access_token' | 'access_token_expired'> };
+
+export function createAccessTokens(options: AccessTokenOptions) {
+  const key = new TextEncoder().encode(options.secret);
+  return {
+    async sign(claims: AccessTokenClaims, now: Date): Promise<string> {
+      const issuedAt = Math.floor(now.getTime() / 1000);
+      return new SignJWT({ sid: claims.sessionId, org: claims.organizationId })
+        .setProtectedHeader({ alg: 'HS256', typ: ACCESS_TOKEN_TYPE })
+        .setSubject(claims.userId)
+        .setIssuer(options.issuer)
+        .setAudience(options.audience)
+        .setIssuedAt(issuedAt)
+        .setExpirationTime(issuedAt + options.ttlSeconds)
+        .setJti(randomBytes(16).toString('base64url'))
+        .sign(key);
+    },
+
+    /** Never throws: a token that does not verify is a value, not an exception. */
+    async verify(token: string, now: Date): Promise<AccessTokenVerification> {
+      try {
+        const { payload } = await jwtVerify(token, key, {
+          algorithms: ['HS256'],
+          issuer: options.issuer,
+          audience: options.audience,
+          typ: ACCESS_TOKEN_TYPE,
+          currentDate: now,
+          requiredClaims: ['sub', 'sid', 'org', 'exp', 'iat', 'jti'],
+        });
+        const { sub, sid, org } = payload;
+        if (typeof sub !== 'string' || typeof sid !== 'string' || typeof org !== 'string') {
+          return { ok: false, reason: 'invalid_access_token' };
+        }
+        return { ok: true, claims: { userId: sub, sessionId: sid, organizationId: org } };
+      } catch (error) {
+        if (error instanceof joseErrors.JWTExpired) return { ok: false, reason: 'access_token_expired' };
+        return { ok: false, reason: 'invalid_access_token' };
+      }
+    },
+  };
+}
+
+export type AccessTokens = ReturnType<typeof createAccessTokens>;

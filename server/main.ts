@@ -1,0 +1,54 @@
+import type { AddressInfo } from 'node:net';
+import { createApp } from './app';
+import { systemClock } from './clock';
+import { openDatabase } from './db/client';
+import { createDeps, resolveJwtSecret } from './deps';
+import { ConfigError, loadConfig } from './env';
+
+async function main() {
+  let config;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(error.message);
+      process.exit(1);
+    }
+    throw error;
+  }
+
+  const database = await openDatabase(config.database, { poolSize: config.databasePoolSize });
+  await database.migrate();
+  const deps = createDeps({ db: database.db, config, clock: systemClock, jwtSecret: resolveJwtSecret(config) });
+  const app = createApp({ deps, checkDatabase: database.ping });
+
+  const server = app.listen(config.port, config.host, () => {
+    const { port } = server.address() as AddressInfo;
+    const base = `http://${config.host === '0.0.0.0' ? 'localhost' : config.host}:${port}`;
+    const where = config.database.kind === 'postgres' ? 'PostgreSQL' : config.database.kind === 'pglite-memory' ? 'in-memory PGlite' : `PGlite in ${config.database.dir}`;
+    console.log(`Gatehouse listening on ${base} (database: ${where})`);
+    console.log(`  REST      ${base}/auth/...`);
+    console.log(`  tRPC      ${base}/trpc`);
+    console.log(`  Docs      ${base}/docs  (OpenAPI: ${base}/openapi.json)`);
+  });
+
+  let closing = false;
+  const shutdown = (signal: string) => {
+    if (closing) return;
+    closing = true;
+    console.log(`${signal}: finishing in-flight requests`);
+    server.close(async () => {
+      await database.close();
+      process.exit(0);
+    });
+    server.closeIdleConnections();
+    setTimeout(() => process.exit(1), 10_000).unref();
+  };
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
+}
+
+main().catch((error: unknown) => {
+  console.error('Gatehouse failed to start:', error instanceof Error ? error.message : error);
+  process.exit(1);
+});

@@ -1,0 +1,21 @@
+import { revokeApiKey } from '../../domain/api-keys';
+import { sessionProcedure } from '../../trpc/init';
+import { messageResponse } from '../common.schema';
+import { revokeApiKeyInput } from './api-keys.schema';
+
+export const revoke = sessionProcedure
+  .meta({
+    openapi: {
+      method: 'POST',
+      path: '/auth/api-keys/revoke',
+      tags: ['api-keys'],
+      summary: 'Revoke an API key',
+      description: "The key stops working at once. A key of another organization answers 404, like an unknown one.",
+    },
+  })
+  .input(revokeApiKeyInput)
+  .output(messageResponse)
+  .mutation(async ({ ctx, input }) => {
+    await revokeApiKey(ctx.deps.db, ctx.caller.organization.id, input.id, ctx.deps.clock.now());
+    return { message: 'API key revoked successfully' };
+  });
