@@ -102,7 +102,8 @@ export function createApp({ deps, checkDatabase, reportError = console.error }: 
     noStore,
     emptyBodyIsJson,
     (req, res, next) => {
-      if (req.is('application/json')) return next();
+      // An empty POST was already given an empty JSON body above.
+      if (req.body !== undefined || req.is('application/json')) return next();
       sendError(res, 415, 'UNSUPPORTED_MEDIA_TYPE', 'Send the body as JSON with Content-Type: application/json');
     },
     // Parsed here so that `application/json; charset=utf-8` bodies are not lost.

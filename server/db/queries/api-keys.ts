@@ -2,6 +2,7 @@ import { and, desc, eq, isNull, lt, or, sql } from 'drizzle-orm';
 import type { Database } from '../client';
 import { apiKeys, organizations, users } from '../schema';
 import type { OrganizationRow } from './organizations';
+import { timestampParam } from './raw';
 import type { UserRow } from './users';
 
 export type ApiKeyRow = typeof apiKeys.$inferSelect;
@@ -42,7 +43,7 @@ export async function revokeOrganizationApiKey(
 ): Promise<ApiKeyRow | null> {
   const [row] = await db
     .update(apiKeys)
-    .set({ revokedAt: sql`coalesce(${apiKeys.revokedAt}, ${now})` })
+    .set({ revokedAt: sql`coalesce(${apiKeys.revokedAt}, ${timestampParam(now)})` })
     .where(and(eq(apiKeys.id, id), eq(apiKeys.organizationId, organizationId)))
     .returning();
   return row ?? null;

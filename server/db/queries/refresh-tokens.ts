@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm';
 import type { Database } from '../client';
 import type { OrgStatus } from '../schema';
-import { queryRows } from './raw';
+import { queryRows, timestampParam } from './raw';
 
 export interface RotationInput {
   tokenHash: string;
@@ -31,23 +31,23 @@ export async function rotateRefreshToken(db: Database, input: RotationInput): Pr
     sql`
       with rotated as (
         update refresh_tokens t
-           set rotated_at = ${input.now}
+           set rotated_at = ${timestampParam(input.now)}
           from sessions s
           join organizations o on o.id = s.organization_id
          where t.token_hash = ${input.tokenHash}
            and t.rotated_at is null
            and s.id = t.session_id
            and s.revoked_at is null
-           and s.expires_at > ${input.now}
-           and s.last_accessed_at > ${input.idleCutoff}
+           and s.expires_at > ${timestampParam(input.now)}
+           and s.last_accessed_at > ${timestampParam(input.idleCutoff)}
            and o.status = 'active'
            and (${input.organizationId}::text is null or s.organization_id = ${input.organizationId}::text)
         returning t.session_id, s.user_id, s.organization_id
       ), successor as (
         insert into refresh_tokens (token_hash, session_id, created_at)
-        select ${input.successorHash}, session_id, ${input.now} from rotated
+        select ${input.successorHash}, session_id, ${timestampParam(input.now)} from rotated
       ), touched as (
-        update sessions set last_accessed_at = ${input.now}
+        update sessions set last_accessed_at = ${timestampParam(input.now)}
          where id = (select session_id from rotated)
       )
       select session_id as "sessionId", user_id as "userId", organization_id as "organizationId" from rotated

@@ -2,6 +2,7 @@ import { and, desc, eq, gt, isNull, lt, ne, sql } from 'drizzle-orm';
 import type { Database } from '../client';
 import { organizations, refreshTokens, sessions, users } from '../schema';
 import type { OrganizationRow } from './organizations';
+import { timestampParam } from './raw';
 import type { UserRow } from './users';
 
 export type SessionRow = typeof sessions.$inferSelect;
@@ -72,7 +73,7 @@ export async function revokeUserSession(
   const [row] = await db
     .update(sessions)
     .set({
-      revokedAt: sql`coalesce(${sessions.revokedAt}, ${now})`,
+      revokedAt: sql`coalesce(${sessions.revokedAt}, ${timestampParam(now)})`,
       revokedReason: sql`coalesce(${sessions.revokedReason}, ${reason})`,
     })
     .where(and(eq(sessions.id, sessionId), eq(sessions.userId, userId)))

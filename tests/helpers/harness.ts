@@ -1,0 +1,73 @@
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createApp } from '../../server/app';
+import type { Clock } from '../../server/clock';
+import type { DatabaseHandle } from '../../server/db/client';
+import { createDeps } from '../../server/deps';
+import type { Deps } from '../../server/domain/deps';
+import { loadConfig, type Config } from '../../server/env';
+import { ManualClock } from './clock';
+import { openTestDatabase } from './database';
+
+export interface Gatehouse {
+  url: string;
+  deps: Deps;
+  database: DatabaseHandle;
+  clock: ManualClock;
+  /** POST a JSON body (or none) to a path; returns status, parsed body and headers. */
+  post(path: string, body?: unknown, headers?: Record<string, string>): Promise<HttpResult>;
+  close(): Promise<void>;
+}
+
+export interface HttpResult {
+  status: number;
+  body: any;
+  headers: Headers;
+}
+
+export const TEST_JWT_SECRET = 'test-secret-that-is-long-enough-for-hs256-0123456789';
+
+/** A real Gatehouse over real HTTP on a real database, on a random local port. */
+export async function startGatehouse(
+  options: { config?: Partial<Config>; clock?: Clock; reportError?: (error: unknown) => void } = {},
+): Promise<Gatehouse> {
+  const { handle, drop } = await openTestDatabase();
+  const clock = new ManualClock();
+  const config: Config = { ...loadConfig({ NODE_ENV: 'test', DATABASE_URL: 'memory://' }), ...options.config };
+  const deps = createDeps({ db: handle.db, config, clock: options.clock ?? clock, jwtSecret: TEST_JWT_SECRET });
+  const app = createApp({ deps, checkDatabase: handle.ping, reportError: options.reportError ?? ((error) => console.error('unexpected error in Gatehouse:', error)) });
+  const server: Server = await new Promise((resolve) => {
+    const listening = app.listen(0, '127.0.0.1', () => resolve(listening));
+  });
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+
+  return {
+    url,
+    deps,
+    database: handle,
+    clock,
+    post: (path, body, headers = {}) => httpPost(url + path, body, headers),
+    async close() {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+      await handle.close();
+      await drop();
+    },
+  };
+}
+
+export async function httpPost(url: string, body: unknown, headers: Record<string, string>): Promise<HttpResult> {
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: body === undefined ? headers : { 'content-type': 'application/json', ...headers },
+    body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+  });
+  const text = await response.text();
+  let parsed: unknown = text;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    // Left as text: the assertion that follows will show it.
+  }
+  return { status: response.status, body: parsed, headers: response.headers };
+}
