@@ -1,0 +1,65 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { createApiKey, expectStatus, login, registerAccount, type Account } from './fixtures';
+import type { Gatehouse } from './harness';
+
+export interface ProtectedOperation {
+  path: string;
+  body?: unknown;
+  /** 'user': a key or a Bearer token; 'session': a Bearer token only. */
+  access: 'user' | 'session';
+}
+
+/**
+ * The same credential failures, asserted on every protected operation: no credential, a
+ * garbled or revoked key, a garbled or ended Bearer token, and credentials of two organizations.
+ */
+export function describeAuthFailures(operation: ProtectedOperation, gatehouse: () => Gatehouse): void {
+  describe(`${operation.path} refuses bad credentials`, () => {
+    let gate: Gatehouse;
+    let account: Account;
+    let apiKey: string;
+
+    beforeAll(async () => {
+      gate = gatehouse();
+      account = await registerAccount(gate);
+      apiKey = await createApiKey(gate, account);
+    });
+
+    const call = (headers: Record<string, string>) => gate.post(operation.path, operation.body, headers);
+    const expectRefusal = async (headers: Record<string, string>, status: number, reason: string) => {
+      const result = await call(headers);
+      expectStatus(result, status);
+      expect(result.body).toMatchObject({ code: expect.any(String), message: expect.any(String), reason });
+    };
+
+    it('no credential: 401', () => expectRefusal({}, 401, 'authentication_required'));
+    it('garbled API key: 401', () => expectRefusal({ 'x-api-key': 'gk_not-a-real-key' }, 401, 'invalid_api_key'));
+    it('empty API key: 401', () => expectRefusal({ 'x-api-key': '' }, 401, 'invalid_api_key'));
+    it('garbled Bearer token: 401', () => expectRefusal({ authorization: 'Bearer abc.def.ghi' }, 401, 'invalid_access_token'));
+    it('another Authorization scheme: 401', () =>
+      expectRefusal({ authorization: `Basic ${Buffer.from('a:b').toString('base64')}` }, 401, 'invalid_access_token'));
+
+    it('revoked API key: 401', async () => {
+      const doomed = await createApiKey(gate, account, 'doomed');
+      const listed = await gate.post('/auth/api-keys', undefined, account.bearer);
+      const id = listed.body.apiKeys.find((key: { prefix: string }) => doomed.startsWith(key.prefix)).id;
+      expectStatus(await gate.post('/auth/api-keys/revoke', { id }, account.bearer), 200);
+      await expectRefusal({ 'x-api-key': doomed }, 401, 'api_key_revoked');
+    });
+
+    it('Bearer token of an ended session: 401', async () => {
+      const session = await login(gate, account);
+      expectStatus(await gate.post('/auth/logout', { refresh_token: session.refreshToken }), 200);
+      await expectRefusal(session.bearer, 401, 'session_revoked');
+    });
+
+    it('a key and a Bearer token of two organizations: 401', async () => {
+      const stranger = await registerAccount(gate);
+      await expectRefusal({ ...stranger.bearer, 'x-api-key': apiKey }, 401, 'credentials_mismatch');
+    });
+
+    if (operation.access === 'session') {
+      it('an API key alone: 403', () => expectRefusal({ 'x-api-key': apiKey }, 403, 'session_required'));
+    }
+  });
+}
