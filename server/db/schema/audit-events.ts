@@ -17,5 +17,8 @@ export const auditEvents = pgTable(
     details: jsonb('details').$type<Record<string, unknown>>(),
     createdAt: timestampTz('created_at').notNull(),
   },
-  (table) => [index('audit_events_user_idx').on(table.userId, table.id.desc())],
+  (table) => [
+    index('audit_events_user_idx').on(table.userId, table.id.desc()),
+    index('audit_events_created_idx').on(table.createdAt),
+  ],
 );

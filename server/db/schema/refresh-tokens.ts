@@ -18,6 +18,9 @@ export const refreshTokens = pgTable(
       .references(() => sessions.id, { onDelete: 'cascade' }),
     createdAt: timestampTz('created_at').notNull(),
     rotatedAt: timestampTz('rotated_at'),
+    /** The request that rotated this token out; shown beside the replaying one when reuse is detected. */
+    rotatedByIp: text('rotated_by_ip'),
+    rotatedByUserAgent: text('rotated_by_user_agent'),
   },
   (table) => [
     index('refresh_tokens_session_idx').on(table.sessionId),
