@@ -22,6 +22,8 @@ const envSchema = z.object({
   SESSION_IDLE_TIMEOUT_SECONDS: seconds(14 * DAY_SECONDS),
   SESSION_ABSOLUTE_TIMEOUT_SECONDS: seconds(30 * DAY_SECONDS),
   REFRESH_REUSE_GRACE_SECONDS: z.coerce.number().int().min(0).max(300).default(10),
+  SESSION_RETENTION_SECONDS: seconds(7 * DAY_SECONDS),
+  CLEANUP_INTERVAL_SECONDS: seconds(60 * 60),
   CORS_ORIGINS: z
     .string()
     .default('')
@@ -48,6 +50,9 @@ export interface Config {
   sessionIdleTimeoutSeconds: number;
   sessionAbsoluteTimeoutSeconds: number;
   refreshReuseGraceSeconds: number;
+  /** How long ended sessions (and their tokens) are kept before the purge deletes them. */
+  sessionRetentionSeconds: number;
+  cleanupIntervalSeconds: number;
   corsOrigins: string[];
 }
 
@@ -86,6 +91,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     sessionIdleTimeoutSeconds: e.SESSION_IDLE_TIMEOUT_SECONDS,
     sessionAbsoluteTimeoutSeconds: e.SESSION_ABSOLUTE_TIMEOUT_SECONDS,
     refreshReuseGraceSeconds: e.REFRESH_REUSE_GRACE_SECONDS,
+    sessionRetentionSeconds: e.SESSION_RETENTION_SECONDS,
+    cleanupIntervalSeconds: e.CLEANUP_INTERVAL_SECONDS,
     corsOrigins: e.CORS_ORIGINS,
   };
 }

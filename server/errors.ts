@@ -35,6 +35,8 @@ export const ERROR_REASONS = {
   organization_inactive: { code: 'FORBIDDEN', message: 'Organization is inactive' },
   session_not_found: { code: 'NOT_FOUND', message: 'Session not found' },
   api_key_not_found: { code: 'NOT_FOUND', message: 'API key not found' },
+  invalid_cursor: { code: 'BAD_REQUEST', message: 'cursor is not one this listing returned' },
+  invalid_current_password: { code: 'FORBIDDEN', message: 'The current password is not correct' },
   expiry_in_past: { code: 'BAD_REQUEST', message: 'expiresAt must be in the future' },
   email_taken: { code: 'CONFLICT', message: 'An account with this email already exists' },
 } as const satisfies Record<string, { code: ErrorCode; message: string }>;

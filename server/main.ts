@@ -1,5 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import { createApp } from './app';
+import { schedulePurge } from './domain/cleanup';
 import { systemClock } from './clock';
 import { openDatabase } from './db/client';
 import { createDeps, resolveJwtSecret } from './deps';
@@ -21,6 +22,13 @@ async function main() {
   await database.migrate();
   const deps = createDeps({ db: database.db, config, clock: systemClock, jwtSecret: resolveJwtSecret(config) });
   const app = createApp({ deps, checkDatabase: database.ping });
+  const stopPurge = schedulePurge(deps, {
+    intervalSeconds: config.cleanupIntervalSeconds,
+    onResult: ({ sessionsPurged, ranHere }) => {
+      if (ranHere && sessionsPurged > 0) console.log(`Purged ${sessionsPurged} ended sessions`);
+    },
+    onError: (error) => console.error('Session purge failed:', error instanceof Error ? error.message : error),
+  });
 
   const server = app.listen(config.port, config.host, () => {
     const { port } = server.address() as AddressInfo;
@@ -37,6 +45,7 @@ async function main() {
     if (closing) return;
     closing = true;
     console.log(`${signal}: finishing in-flight requests`);
+    stopPurge();
     server.close(async () => {
       await database.close();
       process.exit(0);

@@ -2,8 +2,16 @@ import { createId } from '@paralleldrive/cuid2';
 import type { Database } from '../db/client';
 import { insertOrganization, type OrganizationRow } from '../db/queries/organizations';
 import { isUniqueViolation } from '../db/queries/raw';
-import { findUserWithOrganizationByEmail, insertUser, type UserRow } from '../db/queries/users';
+import { revokeUserSessions } from '../db/queries/sessions';
+import {
+  findUserById,
+  findUserWithOrganizationByEmail,
+  insertUser,
+  updateUserPasswordHash,
+  type UserRow,
+} from '../db/queries/users';
 import { AppError } from '../errors';
+import { recordAuditEvent, type AuditActor } from './audit';
 import type { Deps, RequestOrigin } from './deps';
 import { assertOrganizationActive, type OrgPrimaryUse, type OrgSize, type OrgType } from './organizations';
 import { burnPasswordCheck, hashPassword, verifyPassword } from './passwords';
@@ -58,7 +66,14 @@ export async function register(
   origin: RequestOrigin,
 ): Promise<TokenPair> {
   const { user, organization } = await createOrganizationWithOwner(deps.db, input, deps.clock.now());
-  return startSession(deps, { userId: user.id, organizationId: organization.id, origin });
+  const { sessionId, tokens } = await startSession(deps, { userId: user.id, organizationId: organization.id, origin });
+  await recordAuditEvent(
+    deps.db,
+    'sign_up',
+    { organizationId: organization.id, userId: user.id, sessionId, origin },
+    deps.clock.now(),
+  );
+  return tokens;
 }
 
 export async function login(
@@ -66,18 +81,55 @@ export async function login(
   input: { email: string; password: string; callerOrganizationId: string | null },
   origin: RequestOrigin,
 ): Promise<TokenPair> {
-  const found = await findUserWithOrganizationByEmail(deps.db, normalizeEmail(input.email));
+  const email = normalizeEmail(input.email);
+  const found = await findUserWithOrganizationByEmail(deps.db, email);
   if (!found) {
     // Same work, same answer as a wrong password: the response says nothing about the email.
     await burnPasswordCheck(input.password);
+    await recordAuditEvent(deps.db, 'sign_in_failed', { organizationId: null, userId: null, sessionId: null, origin }, deps.clock.now(), {
+      email,
+      cause: 'unknown_email',
+    });
     throw new AppError('invalid_credentials');
   }
+  const actor: AuditActor = { organizationId: found.organization.id, userId: found.user.id, sessionId: null, origin };
   const passwordMatches = await verifyPassword(found.user.passwordHash, input.password);
-  if (!passwordMatches) throw new AppError('invalid_credentials');
   // A key sent along from another organization gets the same answer as a wrong password.
-  if (input.callerOrganizationId !== null && input.callerOrganizationId !== found.organization.id) {
+  const keyOfAnotherOrganization =
+    input.callerOrganizationId !== null && input.callerOrganizationId !== found.organization.id;
+  if (!passwordMatches || keyOfAnotherOrganization) {
+    await recordAuditEvent(deps.db, 'sign_in_failed', actor, deps.clock.now(), {
+      cause: passwordMatches ? 'api_key_of_another_organization' : 'wrong_password',
+    });
     throw new AppError('invalid_credentials');
   }
   assertOrganizationActive(found.organization);
-  return startSession(deps, { userId: found.user.id, organizationId: found.organization.id, origin });
+  const { sessionId, tokens } = await startSession(deps, { userId: found.user.id, organizationId: found.organization.id, origin });
+  await recordAuditEvent(deps.db, 'sign_in', { ...actor, sessionId }, deps.clock.now());
+  return tokens;
+}
+
+/**
+ * Changes the password of a signed-in user and ends every other session of theirs: whoever
+ * else knew the old password is signed out; the device that made the change stays in.
+ */
+export async function changePassword(
+  deps: Deps,
+  actor: AuditActor & { userId: string; sessionId: string },
+  input: { currentPassword: string; newPassword: string },
+): Promise<void> {
+  const user = await findUserById(deps.db, actor.userId);
+  if (!user || !(await verifyPassword(user.passwordHash, input.currentPassword))) {
+    throw new AppError('invalid_current_password');
+  }
+  const passwordHash = await hashPassword(input.newPassword);
+  const now = deps.clock.now();
+  await updateUserPasswordHash(deps.db, user.id, passwordHash, now);
+  const ended = await revokeUserSessions(deps.db, {
+    userId: user.id,
+    now,
+    reason: 'password_changed',
+    exceptSessionId: actor.sessionId,
+  });
+  await recordAuditEvent(deps.db, 'password_changed', actor, now, { sessionsEnded: ended.length });
 }

@@ -7,6 +7,7 @@ import {
 } from '../db/queries/api-keys';
 import type { Database } from '../db/client';
 import { AppError } from '../errors';
+import { recordAuditEvent, type AuditActor } from './audit';
 import { hashSecret, randomSecret } from './tokens';
 
 /** Recognisable in logs, configs and secret scanners. */
@@ -17,6 +18,8 @@ export async function createApiKey(
   db: Database,
   input: { organizationId: string; userId: string; name: string; expiresAt: Date | null },
   now: Date,
+  /** Who asked for it, for the audit log. */
+  actor?: AuditActor,
 ): Promise<{ apiKey: ApiKeyRow; secret: string }> {
   if (input.expiresAt && input.expiresAt.getTime() <= now.getTime()) throw new AppError('expiry_in_past');
   const secret = API_KEY_PREFIX + randomSecret();
@@ -30,6 +33,7 @@ export async function createApiKey(
     createdAt: now,
     expiresAt: input.expiresAt,
   });
+  if (actor) await recordAuditEvent(db, 'api_key_created', actor, now, { apiKeyId: apiKey.id, name: apiKey.name });
   return { apiKey, secret };
 }
 
@@ -37,7 +41,15 @@ export function listApiKeys(db: Database, organizationId: string): Promise<ApiKe
   return listOrganizationApiKeys(db, organizationId);
 }
 
-export async function revokeApiKey(db: Database, organizationId: string, id: string, now: Date): Promise<void> {
+/** A key of another organization is answered exactly like one that does not exist. */
+export async function revokeApiKey(
+  db: Database,
+  organizationId: string,
+  id: string,
+  now: Date,
+  actor?: AuditActor,
+): Promise<void> {
   const revoked = await revokeOrganizationApiKey(db, organizationId, id, now);
   if (!revoked) throw new AppError('api_key_not_found');
+  if (actor) await recordAuditEvent(db, 'api_key_revoked', actor, now, { apiKeyId: id });
 }

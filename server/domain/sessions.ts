@@ -9,6 +9,7 @@ import {
 } from '../db/queries/sessions';
 import { inspectRefreshToken, rotateRefreshToken, type RefreshTokenState } from '../db/queries/refresh-tokens';
 import { AppError, type ErrorReason } from '../errors';
+import { recordAuditEvent, type AuditActor } from './audit';
 import type { Deps, RequestOrigin } from './deps';
 import { assertOrganizationActive } from './organizations';
 import { deriveSuccessorToken, hashSecret, randomSecret } from './tokens';
@@ -36,10 +37,11 @@ export function sessionEndReason(
   return null;
 }
 
+/** A new session and its first token pair; the caller audits it as a sign-up or a sign-in. */
 export async function startSession(
   deps: Deps,
   { userId, organizationId, origin }: { userId: string; organizationId: string; origin: RequestOrigin },
-): Promise<TokenPair> {
+): Promise<{ sessionId: string; tokens: TokenPair }> {
   const now = deps.clock.now();
   const sessionId = randomUUID();
   const refreshToken = randomSecret();
@@ -58,7 +60,7 @@ export async function startSession(
     hashSecret(refreshToken),
   );
   const accessToken = await deps.accessTokens.sign({ userId, sessionId, organizationId }, now);
-  return { access_token: accessToken, refresh_token: refreshToken };
+  return { sessionId, tokens: { access_token: accessToken, refresh_token: refreshToken } };
 }
 
 /**
@@ -68,7 +70,11 @@ export async function startSession(
  */
 export async function refreshSession(
   deps: Deps,
-  { refreshToken, callerOrganizationId }: { refreshToken: string; callerOrganizationId: string | null },
+  {
+    refreshToken,
+    callerOrganizationId,
+    origin,
+  }: { refreshToken: string; callerOrganizationId: string | null; origin: RequestOrigin },
 ): Promise<TokenPair> {
   const now = deps.clock.now();
   const tokenHash = hashSecret(refreshToken);
@@ -81,6 +87,8 @@ export async function refreshSession(
     now,
     idleCutoff: idleCutoff(deps, now),
     organizationId: callerOrganizationId,
+    ipAddress: origin.ipAddress,
+    userAgent: origin.userAgent,
   });
   if (rotated) {
     return { access_token: await deps.accessTokens.sign(rotated, now), refresh_token: successor };
@@ -102,12 +110,19 @@ export async function refreshSession(
     // Current yet not rotated: the session changed between the two statements. Safe to refuse.
     throw new AppError('invalid_refresh_token');
   }
+  const actor: AuditActor = { ...state, origin };
   if (isWithinGraceWindow(deps, state, now)) {
+    await recordAuditEvent(deps.db, 'refresh', actor, now, { withinGraceWindow: true });
     return { access_token: await deps.accessTokens.sign(state, now), refresh_token: successor };
   }
   // Reuse of a rotated-out token: whoever holds it, the session can no longer be trusted.
-  // This revocation is committed before the 401 is thrown, never rolled back with it.
+  // The revocation is committed before the 401 is thrown, never rolled back with it.
   await revokeSessionById(deps.db, state.sessionId, now, 'refresh_token_reused');
+  await recordAuditEvent(deps.db, 'refresh_token_reused', actor, now, {
+    tokenRotatedAt: state.rotatedAt.toISOString(),
+    rotatedBy: { ipAddress: state.rotatedByIp, userAgent: state.rotatedByUserAgent },
+    replayedBy: origin,
+  });
   throw new AppError('refresh_token_reused');
 }
 
@@ -127,7 +142,11 @@ function isWithinGraceWindow(deps: Deps, state: RefreshTokenState, now: Date): b
  */
 export async function endSessionByRefreshToken(
   deps: Deps,
-  { refreshToken, callerOrganizationId }: { refreshToken: string; callerOrganizationId: string | null },
+  {
+    refreshToken,
+    callerOrganizationId,
+    origin,
+  }: { refreshToken: string; callerOrganizationId: string | null; origin: RequestOrigin },
 ): Promise<void> {
   const now = deps.clock.now();
   const successorHash = hashSecret(deriveSuccessorToken(deps.refreshDerivationKey, refreshToken));
@@ -135,11 +154,31 @@ export async function endSessionByRefreshToken(
   if (!state) return;
   if (callerOrganizationId !== null && state.organizationId !== callerOrganizationId) return;
   if (state.rotatedAt !== null && !isWithinGraceWindow(deps, state, now)) return;
-  await revokeSessionById(deps.db, state.sessionId, now, 'logout');
+  const ended = await revokeSessionById(deps.db, state.sessionId, now, 'logout');
+  if (ended) await recordAuditEvent(deps.db, 'logout', { ...state, origin }, now);
 }
 
-export async function endAllUserSessions(deps: Deps, userId: string): Promise<void> {
-  await revokeUserSessions(deps.db, { userId, now: deps.clock.now(), reason: 'logout_all' });
+/** Ends every session of the actor's user (not their API keys). */
+export async function endAllUserSessions(deps: Deps, actor: AuditActor & { userId: string }): Promise<void> {
+  const now = deps.clock.now();
+  const ended = await revokeUserSessions(deps.db, { userId: actor.userId, now, reason: 'logout_all' });
+  await recordAuditEvent(deps.db, 'logout_all', actor, now, { sessionsEnded: ended.length });
+}
+
+/** "Sign out everywhere else": every session of the user but the one making the call. */
+export async function endOtherUserSessions(
+  deps: Deps,
+  actor: AuditActor & { userId: string; sessionId: string },
+): Promise<number> {
+  const now = deps.clock.now();
+  const ended = await revokeUserSessions(deps.db, {
+    userId: actor.userId,
+    now,
+    reason: 'other_sessions_revoked',
+    exceptSessionId: actor.sessionId,
+  });
+  await recordAuditEvent(deps.db, 'other_sessions_revoked', actor, now, { sessionsEnded: ended.length });
+  return ended.length;
 }
 
 export async function listUserSessions(deps: Deps, userId: string): Promise<SessionRow[]> {
@@ -148,8 +187,12 @@ export async function listUserSessions(deps: Deps, userId: string): Promise<Sess
 }
 
 /** Someone else's session is answered exactly like one that does not exist. */
-export async function revokeOwnSession(deps: Deps, { userId, sessionId }: { userId: string; sessionId: string }) {
-  const result = await revokeUserSession(deps.db, { userId, sessionId, now: deps.clock.now(), reason: 'revoked' });
+export async function revokeOwnSession(deps: Deps, actor: AuditActor & { userId: string }, sessionId: string) {
+  const now = deps.clock.now();
+  const result = await revokeUserSession(deps.db, { userId: actor.userId, sessionId, now, reason: 'revoked' });
   if (!result) throw new AppError('session_not_found');
+  if (result.revokedNow) {
+    await recordAuditEvent(deps.db, 'session_revoked', actor, now, { revokedSessionId: sessionId });
+  }
 }
 

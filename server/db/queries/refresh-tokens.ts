@@ -10,6 +10,8 @@ export interface RotationInput {
   idleCutoff: Date;
   /** When the caller is known (key or bearer sent along), the token must be of this organization. */
   organizationId: string | null;
+  ipAddress: string | null;
+  userAgent: string | null;
 }
 
 export interface RotatedSession {
@@ -23,6 +25,7 @@ export interface RotatedSession {
  * if, and only if, it is the current token of a live session of an active organization.
  * The `rotated_at is null` condition is a compare-and-swap: of two concurrent refreshes of
  * one token, the second waits on the row lock, re-reads the row, and matches nothing.
+ * The audit event of the refresh is written by the same statement: one round trip in all.
  * Returns null when nothing was rotated; `inspectRefreshToken` then says why.
  */
 export async function rotateRefreshToken(db: Database, input: RotationInput): Promise<RotatedSession | null> {
@@ -31,7 +34,9 @@ export async function rotateRefreshToken(db: Database, input: RotationInput): Pr
     sql`
       with rotated as (
         update refresh_tokens t
-           set rotated_at = ${timestampParam(input.now)}
+           set rotated_at = ${timestampParam(input.now)},
+               rotated_by_ip = ${input.ipAddress},
+               rotated_by_user_agent = ${input.userAgent}
           from sessions s
           join organizations o on o.id = s.organization_id
          where t.token_hash = ${input.tokenHash}
@@ -49,6 +54,11 @@ export async function rotateRefreshToken(db: Database, input: RotationInput): Pr
       ), touched as (
         update sessions set last_accessed_at = ${timestampParam(input.now)}
          where id = (select session_id from rotated)
+      ), audited as (
+        insert into audit_events (organization_id, user_id, session_id, type, ip_address, user_agent, created_at)
+        select organization_id, user_id, session_id, 'refresh', ${input.ipAddress}::text, ${input.userAgent}::text,
+               ${timestampParam(input.now)}
+          from rotated
       )
       select session_id as "sessionId", user_id as "userId", organization_id as "organizationId" from rotated
     `,
@@ -62,6 +72,8 @@ export interface RefreshTokenState {
   organizationId: string;
   organizationStatus: OrgStatus;
   rotatedAt: Date | null;
+  rotatedByIp: string | null;
+  rotatedByUserAgent: string | null;
   sessionRevokedAt: Date | null;
   sessionExpiresAt: Date;
   sessionLastAccessedAt: Date;
@@ -83,6 +95,8 @@ export async function inspectRefreshToken(
              s.organization_id as "organizationId",
              o.status as "organizationStatus",
              t.rotated_at as "rotatedAt",
+             t.rotated_by_ip as "rotatedByIp",
+             t.rotated_by_user_agent as "rotatedByUserAgent",
              s.revoked_at as "sessionRevokedAt",
              s.expires_at as "sessionExpiresAt",
              s.last_accessed_at as "sessionLastAccessedAt",

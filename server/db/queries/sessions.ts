@@ -1,4 +1,4 @@
-import { and, desc, eq, gt, isNull, lt, ne, sql } from 'drizzle-orm';
+import { and, desc, eq, gt, isNull, lt, ne, or, sql } from 'drizzle-orm';
 import type { Database } from '../client';
 import { organizations, refreshTokens, sessions, users } from '../schema';
 import type { OrganizationRow } from './organizations';
@@ -82,11 +82,14 @@ export async function revokeUserSession(
   return { revokedNow: row.revokedAt?.getTime() === now.getTime() };
 }
 
-export async function revokeSessionById(db: Database, sessionId: string, now: Date, reason: string): Promise<void> {
-  await db
+/** Returns whether this call ended the session (false if it had already ended). */
+export async function revokeSessionById(db: Database, sessionId: string, now: Date, reason: string): Promise<boolean> {
+  const rows = await db
     .update(sessions)
     .set({ revokedAt: now, revokedReason: reason })
-    .where(and(eq(sessions.id, sessionId), isNull(sessions.revokedAt)));
+    .where(and(eq(sessions.id, sessionId), isNull(sessions.revokedAt)))
+    .returning({ id: sessions.id });
+  return rows.length > 0;
 }
 
 /** Ends every live session of a user, optionally sparing one (the caller's own). Returns the ended ids. */
@@ -120,4 +123,25 @@ export async function touchSessionLastAccessed(
     .update(sessions)
     .set({ lastAccessedAt: now })
     .where(and(eq(sessions.id, sessionId), lt(sessions.lastAccessedAt, staleBefore)));
+}
+
+/**
+ * Deletes sessions that ended before the given instants (revoked, past their absolute
+ * expiry, or idle); their refresh tokens go with them (on delete cascade).
+ */
+export async function deleteEndedSessions(
+  db: Database,
+  { endedBefore, idleSince }: { endedBefore: Date; idleSince: Date },
+): Promise<number> {
+  const rows = await db
+    .delete(sessions)
+    .where(
+      or(
+        lt(sessions.revokedAt, endedBefore),
+        lt(sessions.expiresAt, endedBefore),
+        lt(sessions.lastAccessedAt, idleSince),
+      ),
+    )
+    .returning({ id: sessions.id });
+  return rows.length;
 }

@@ -1,5 +1,6 @@
 import { createApiKey } from '../../domain/api-keys';
 import { sessionProcedure } from '../../trpc/init';
+import { actorOf } from '../actor';
 import { createApiKeyInput, createdApiKeyResponse } from './api-keys.schema';
 
 export const create = sessionProcedure
@@ -25,6 +26,7 @@ export const create = sessionProcedure
         expiresAt: input.expiresAt ? new Date(input.expiresAt) : null,
       },
       ctx.deps.clock.now(),
+      actorOf(ctx.caller, ctx.origin),
     );
     return {
       id: apiKey.id,

@@ -1,5 +1,6 @@
 import { revokeApiKey } from '../../domain/api-keys';
 import { sessionProcedure } from '../../trpc/init';
+import { actorOf } from '../actor';
 import { messageResponse } from '../common.schema';
 import { revokeApiKeyInput } from './api-keys.schema';
 
@@ -16,6 +17,6 @@ export const revoke = sessionProcedure
   .input(revokeApiKeyInput)
   .output(messageResponse)
   .mutation(async ({ ctx, input }) => {
-    await revokeApiKey(ctx.deps.db, ctx.caller.organization.id, input.id, ctx.deps.clock.now());
+    await revokeApiKey(ctx.deps.db, ctx.caller.organization.id, input.id, ctx.deps.clock.now(), actorOf(ctx.caller, ctx.origin));
     return { message: 'API key revoked successfully' };
   });

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ORG_PRIMARY_USES, ORG_SIZES, ORG_TYPES, ORG_PLANS, ORG_STATUSES } from '../../domain/organizations';
+import { AUDIT_EVENT_TYPES, AUDIT_PAGE_SIZE_MAX } from '../../domain/audit';
 import { isoDateTime, text } from '../common.schema';
 
 export const refreshTokenInput = z
@@ -68,3 +69,36 @@ export const meResponse = z
     }),
   })
   .meta({ id: 'MeResponse' });
+
+export const changePasswordInput = z
+  .object({ currentPassword: text(1024).min(1), newPassword: password })
+  .meta({ id: 'ChangePasswordRequest' });
+
+export const revokeOtherSessionsResponse = z
+  .object({ message: z.string(), revokedCount: z.number().int().nonnegative() })
+  .meta({ id: 'RevokeOtherSessionsResponse' });
+
+export const auditEventsInput = z
+  .object({
+    cursor: text(200).min(1).optional().meta({ description: 'nextCursor of the previous page' }),
+    limit: z.number().int().min(1).max(AUDIT_PAGE_SIZE_MAX).optional().meta({ description: 'Default 50' }),
+  })
+  .optional()
+  .meta({ id: 'AuditEventsRequest' });
+
+export const auditEventSchema = z
+  .object({
+    id: z.string(),
+    type: z.enum(AUDIT_EVENT_TYPES),
+    sessionId: z.string().nullable(),
+    apiKeyId: z.string().nullable(),
+    ipAddress: z.string().nullable(),
+    userAgent: z.string().nullable(),
+    details: z.record(z.string(), z.unknown()).nullable(),
+    createdAt: isoDateTime,
+  })
+  .meta({ id: 'AuditEvent' });
+
+export const auditEventsResponse = z
+  .object({ events: z.array(auditEventSchema), nextCursor: z.string().nullable() })
+  .meta({ id: 'AuditEventsResponse' });

@@ -1,10 +1,13 @@
 import { router } from '../../trpc/init';
+import { auditEvents } from './audit-events';
+import { changePassword } from './change-password';
 import { login } from './login';
 import { logout } from './logout';
 import { logoutAll } from './logout-all';
 import { me } from './me';
 import { refresh } from './refresh';
 import { register } from './register';
+import { revokeOtherSessions } from './revoke-other-sessions';
 import { revokeSession } from './revoke-session';
 import { sessions } from './sessions';
 
@@ -17,4 +20,7 @@ export const authRouter = router({
   logoutAll,
   sessions,
   revokeSession,
+  revokeOtherSessions,
+  changePassword,
+  auditEvents,
 });

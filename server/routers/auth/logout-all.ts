@@ -1,5 +1,6 @@
 import { endAllUserSessions } from '../../domain/sessions';
 import { userProcedure } from '../../trpc/init';
+import { actorOf } from '../actor';
 import { messageResponse } from '../common.schema';
 
 export const logoutAll = userProcedure
@@ -14,6 +15,6 @@ export const logoutAll = userProcedure
   })
   .output(messageResponse)
   .mutation(async ({ ctx }) => {
-    await endAllUserSessions(ctx.deps, ctx.caller.user.id);
+    await endAllUserSessions(ctx.deps, actorOf(ctx.caller, ctx.origin));
     return { message: 'All sessions logged out successfully' };
   });

@@ -22,6 +22,7 @@ export const logout = publicProcedure
     await endSessionByRefreshToken(ctx.deps, {
       refreshToken: input.refresh_token,
       callerOrganizationId: callerOrganizationId(ctx.caller),
+      origin: ctx.origin,
     });
     return { message: 'Logged out successfully' };
   });

@@ -20,5 +20,9 @@ export const refresh = publicProcedure
   .input(refreshTokenInput)
   .output(authResponse)
   .mutation(({ ctx, input }) =>
-    refreshSession(ctx.deps, { refreshToken: input.refresh_token, callerOrganizationId: callerOrganizationId(ctx.caller) }),
+    refreshSession(ctx.deps, {
+      refreshToken: input.refresh_token,
+      callerOrganizationId: callerOrganizationId(ctx.caller),
+      origin: ctx.origin,
+    }),
   );

@@ -1,5 +1,6 @@
 import { revokeOwnSession } from '../../domain/sessions';
 import { userProcedure } from '../../trpc/init';
+import { actorOf } from '../actor';
 import { messageResponse } from '../common.schema';
 import { revokeSessionInput } from './auth.schema';
 
@@ -19,6 +20,6 @@ export const revokeSession = userProcedure
   .input(revokeSessionInput)
   .output(messageResponse)
   .mutation(async ({ ctx, input }) => {
-    await revokeOwnSession(ctx.deps, { userId: ctx.caller.user.id, sessionId: input.sessionId.toLowerCase() });
+    await revokeOwnSession(ctx.deps, actorOf(ctx.caller, ctx.origin), input.sessionId.toLowerCase());
     return { message: 'Session revoked successfully' };
   });

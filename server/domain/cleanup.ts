@@ -1,0 +1,40 @@
+import { withExclusiveJobLock } from '../db/queries/locks';
+import { deleteEndedSessions } from '../db/queries/sessions';
+import type { Deps } from './deps';
+
+/**
+ * Deletes sessions (and with them their refresh tokens) that ended more than the retention
+ * period ago. Kept that long so a replayed token of a recently ended session is still
+ * recognised and audited rather than unknown. Audit events are kept.
+ */
+export async function purgeEndedSessions(deps: Deps): Promise<{ sessionsPurged: number; ranHere: boolean }> {
+  const now = deps.clock.now().getTime();
+  const retentionMs = deps.config.sessionRetentionSeconds * 1000;
+  const outcome = await withExclusiveJobLock(deps.db, 'gatehouse:purge-ended-sessions', (tx) =>
+    deleteEndedSessions(tx, {
+      endedBefore: new Date(now - retentionMs),
+      idleSince: new Date(now - deps.config.sessionIdleTimeoutSeconds * 1000 - retentionMs),
+    }),
+  );
+  return outcome.ran ? { sessionsPurged: outcome.result, ranHere: true } : { sessionsPurged: 0, ranHere: false };
+}
+
+/** Runs the purge now and then every interval; the returned function stops it. */
+export function schedulePurge(
+  deps: Deps,
+  { intervalSeconds, onResult, onError }: {
+    intervalSeconds: number;
+    onResult: (result: { sessionsPurged: number; ranHere: boolean }) => void;
+    onError: (error: unknown) => void;
+  },
+): () => void {
+  const run = () => purgeEndedSessions(deps).then(onResult, onError);
+  const first = setTimeout(run, 5_000);
+  const timer = setInterval(run, intervalSeconds * 1000);
+  first.unref();
+  timer.unref();
+  return () => {
+    clearTimeout(first);
+    clearInterval(timer);
+  };
+}
