@@ -8,6 +8,9 @@ export const me = userProcedure
       path: '/auth/me',
       tags: ['auth'],
       summary: 'The calling user and their organization',
+      description:
+        'Who the credential acts as (for an API key: the user who created it), with the organization, its plan ' +
+        'and status. A handy first call to check that a key or token works.',
     },
   })
   .output(meResponse)
