@@ -1,0 +1,82 @@
+import { sql } from 'drizzle-orm';
+import postgres from 'postgres';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sessions } from '../../server/db/schema';
+import { purgeEndedSessions } from '../../server/domain/cleanup';
+import { expectStatus, login, registerAccount } from '../helpers/fixtures';
+import { startGatehouse, type Gatehouse } from '../helpers/harness';
+
+const DAY = 24 * 60 * 60;
+
+describe('purging ended sessions', () => {
+  let gate: Gatehouse;
+  beforeAll(async () => {
+    gate = await startGatehouse({ config: { sessionRetentionSeconds: 7 * DAY } });
+  });
+  afterAll(() => gate?.close());
+
+  const countSessions = async () => {
+    const [row] = await gate.deps.db.select({ count: sql<number>`count(*)::int` }).from(sessions);
+    return row!.count;
+  };
+
+  it('deletes sessions ended longer ago than the retention period, and only those', async () => {
+    const account = await registerAccount(gate);
+    const ended = await login(gate, account);
+    expectStatus(await gate.post('/auth/logout', { refresh_token: ended.refreshToken }), 200);
+    const before = await countSessions();
+
+    gate.clock.advanceSeconds(6 * DAY);
+    expect((await purgeEndedSessions(gate.deps)).sessionsPurged).toBe(0);
+    // The ended session is still known: a replay of its token is recognised, not "unknown".
+    const replay = await gate.post('/auth/refresh', { refresh_token: ended.refreshToken });
+    expect(replay.body.reason).toBe('session_revoked');
+
+    // Keep the live session live across the retention period.
+    const live = await gate.post('/auth/refresh', { refresh_token: account.refreshToken });
+    expectStatus(live, 200);
+    gate.clock.advanceSeconds(2 * DAY);
+    const result = await purgeEndedSessions(gate.deps);
+    expect(result).toEqual({ sessionsPurged: 1, ranHere: true });
+    expect(await countSessions()).toBe(before - 1);
+    expectStatus(await gate.post('/auth/refresh', { refresh_token: live.body.refresh_token }), 200);
+    const purged = await gate.post('/auth/refresh', { refresh_token: ended.refreshToken });
+    expect(purged.body.reason).toBe('invalid_refresh_token');
+  });
+
+  it('runs in one instance at a time', async () => {
+    if (gate.database.kind === 'postgres') {
+      // Another instance holding the job lock: this one skips its turn.
+      const other = postgres(process.env.TEST_DATABASE_URL!.replace(/\/[^/]*$/, '') + '/' + (await databaseName(gate)), {
+        max: 1,
+        onnotice: () => {},
+      });
+      try {
+        await other.begin(async (tx) => {
+          await tx`select pg_advisory_xact_lock(hashtext('gatehouse:purge-ended-sessions'))`;
+          expect(await purgeEndedSessions(gate.deps)).toEqual({ sessionsPurged: 0, ranHere: false });
+        });
+        expect((await purgeEndedSessions(gate.deps)).ranHere).toBe(true);
+      } finally {
+        await other.end();
+      }
+    } else {
+      // PGlite is one process and runs transactions one at a time: concurrent purges queue
+      // up, and between them each ended session is deleted exactly once.
+      const account = await registerAccount(gate);
+      for (let i = 0; i < 3; i++) {
+        const session = await login(gate, account);
+        await gate.post('/auth/logout', { refresh_token: session.refreshToken });
+      }
+      gate.clock.advanceSeconds(8 * DAY);
+      const results = await Promise.all([purgeEndedSessions(gate.deps), purgeEndedSessions(gate.deps)]);
+      expect(results.reduce((sum, result) => sum + result.sessionsPurged, 0)).toBe(3);
+    }
+  });
+});
+
+async function databaseName(gate: Gatehouse): Promise<string> {
+  const rows = (await gate.deps.db.execute(sql`select current_database() as name`)) as unknown;
+  const list = Array.isArray(rows) ? rows : (rows as { rows: Array<{ name: string }> }).rows;
+  return list[0].name;
+}
