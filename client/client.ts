@@ -1,0 +1,77 @@
+import { createTRPCClient, httpLink, type TRPCClient } from '@trpc/client';
+import type { AppRouter } from '../server/trpc/root';
+import { createSessionKeeper, type SessionEndReason } from './session';
+import { memoryTokenStorage, type TokenPair, type TokenStorage } from './storage';
+
+export interface GatehouseClientOptions {
+  /** Where Gatehouse answers, e.g. `https://auth.example.com` (the client calls `<url>/trpc`). */
+  url: string;
+  /** Sent as `x-api-key` on every call, as the API document's examples do. */
+  apiKey?: string;
+  /** Where the token pair is kept; in memory unless given. */
+  storage?: TokenStorage;
+  /** The fetch to use (a test's counter, a proxy, a polyfill); the global one unless given. */
+  fetch?: typeof globalThis.fetch;
+  /** Milliseconds since the epoch; injectable so that expiry is tested without waiting. */
+  now?: () => number;
+  /** Refresh this long before the access token expires. Default 30 seconds. */
+  refreshLeewaySeconds?: number;
+}
+
+export interface GatehouseClient {
+  /** Typed procedures: `gate.auth.sessions.query()`, `gate.auth.revokeSession.mutate({ sessionId })`, ... */
+  auth: TRPCClient<AppRouter>['auth'];
+  apiKeys: TRPCClient<AppRouter>['apiKeys'];
+  /** Signs in and stores the token pair. */
+  signIn(credentials: { email: string; password: string }): Promise<void>;
+  /** Creates an organization and its first user, and stores the token pair. */
+  signUp(input: Parameters<TRPCClient<AppRouter>['auth']['register']['mutate']>[0]): Promise<void>;
+  /** Ends this session on the server and forgets its tokens. */
+  signOut(): Promise<void>;
+  tokens(): TokenPair | null;
+  /** Called when a refresh is refused for good (the tokens are already cleared). Returns an unsubscribe. */
+  onSessionEnd(listener: (reason: SessionEndReason) => void): () => void;
+}
+
+export function createGatehouseClient(options: GatehouseClientOptions): GatehouseClient {
+  const url = `${options.url.replace(/\/+$/, '')}/trpc`;
+  const storage = options.storage ?? memoryTokenStorage();
+  const fetch = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
+  const headers = options.apiKey ? { 'x-api-key': options.apiKey } : {};
+
+  // Calls that carry no access token (sign-in, refresh, logout) bypass the refresh logic:
+  // a refresh waiting on the refresh logic would wait on itself.
+  const plain = createTRPCClient<AppRouter>({ links: [httpLink({ url, headers, fetch })] });
+
+  const keeper = createSessionKeeper({
+    storage,
+    fetch,
+    requestRefresh: (refreshToken) => plain.auth.refresh.mutate({ refresh_token: refreshToken }),
+    now: options.now ?? Date.now,
+    refreshLeewayMs: (options.refreshLeewaySeconds ?? 30) * 1000,
+  });
+
+  // No batching: each call gets its own HTTP status, so a 401 is seen (and retried) per call.
+  const authorized = createTRPCClient<AppRouter>({
+    links: [httpLink({ url, headers, fetch: keeper.authorizedFetch })],
+  });
+
+  return {
+    auth: authorized.auth,
+    apiKeys: authorized.apiKeys,
+    async signIn(credentials) {
+      storage.set(await plain.auth.login.mutate(credentials));
+    },
+    async signUp(input) {
+      storage.set(await plain.auth.register.mutate(input));
+    },
+    async signOut() {
+      const tokens = storage.get();
+      // Forget first: a sign-out must hold locally even when the server cannot be reached.
+      storage.clear();
+      if (tokens) await plain.auth.logout.mutate({ refresh_token: tokens.refresh_token });
+    },
+    tokens: () => storage.get(),
+    onSessionEnd: keeper.onSessionEnd,
+  };
+}
