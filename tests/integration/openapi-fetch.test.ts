@@ -3,7 +3,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import createClient from 'openapi-fetch';
-import openapiTS, { astToString } from 'openapi-typescript';
+import openapiTS, { astToString, type OpenAPI3 } from 'openapi-typescript';
 import ts from 'typescript';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiKey, registerAccount } from '../helpers/fixtures';
@@ -18,7 +18,7 @@ describe('a REST client generated from /openapi.json', () => {
   let generatedTypes: string;
   beforeAll(async () => {
     gate = await startGatehouse();
-    const document = await (await fetch(`${gate.url}/openapi.json`)).json();
+    const document = (await (await fetch(`${gate.url}/openapi.json`)).json()) as OpenAPI3;
     generatedTypes = astToString(await openapiTS(document));
   });
   afterAll(() => gate?.close());
