@@ -1,18 +1,28 @@
 import { createExpressMiddleware } from '@trpc/server/adapters/express';
+import cors from 'cors';
 import express, { type ErrorRequestHandler, type RequestHandler } from 'express';
+import helmet from 'helmet';
+import type { Logger } from 'pino';
 import swaggerUi from 'swagger-ui-express';
 import { createOpenApiNodeHttpHandler } from 'trpc-to-openapi';
 import type { Deps } from './domain/deps';
+import { AppError } from './errors';
+import { createLogger, requestLogging } from './logging';
+import { createMetrics, type Metrics } from './metrics';
 import { buildOpenApiDocument } from './openapi';
 import { createContextFactory } from './trpc/context';
+import type { Meta } from './trpc/init';
 import { appRouter } from './trpc/root';
 
 export interface AppOptions {
   deps: Deps;
   /** GET /ready: resolves when the database answers. */
   checkDatabase: () => Promise<void>;
-  /** Where unexpected (500) errors are reported; never sent to the client. */
+  /** Where unexpected (500) errors are reported; never sent to the client. Defaults to the logger. */
   reportError?: (error: unknown) => void;
+  logger?: Logger;
+  /** Must be the metrics whose telemetry `deps` reports to, so domain counters are served too. */
+  metrics?: Metrics;
 }
 
 const BODY_LIMIT_BYTES = 100 * 1024;
@@ -41,9 +51,56 @@ function sendError(res: express.Response, status: number, code: string, message:
   res.status(status).json({ message, code });
 }
 
-export function createApp({ deps, checkDatabase, reportError = console.error }: AppOptions): express.Express {
+/** Bounded metric labels: 'rest:auth.refresh', 'rpc:auth.refresh', 'health', ... or 'other'. */
+function operationNamer(): (path: string) => string {
+  const procedures = appRouter._def.procedures as unknown as Record<string, { _def: { meta?: Meta } }>;
+  const byPath = new Map<string, string>([
+    ['/health', 'health'],
+    ['/ready', 'ready'],
+    ['/metrics', 'metrics'],
+    ['/openapi.json', 'openapi'],
+  ]);
+  for (const [name, procedure] of Object.entries(procedures)) {
+    byPath.set(`/trpc/${name}`, `rpc:${name}`);
+    const restPath = procedure._def.meta?.openapi?.path;
+    if (restPath) byPath.set(restPath, `rest:${name}`);
+  }
+  return (path) => byPath.get(path) ?? (path.startsWith('/docs') ? 'docs' : path.startsWith('/trpc/') ? 'rpc:batch' : 'other');
+}
+
+/** 429s carry Retry-After, over both faces. */
+function retryAfterHeader(errors: ReadonlyArray<{ cause?: unknown }>): Record<string, string> | undefined {
+  for (const error of errors) {
+    if (error.cause instanceof AppError && error.cause.retryAfterSeconds !== undefined) {
+      return { 'Retry-After': String(error.cause.retryAfterSeconds) };
+    }
+  }
+  return undefined;
+}
+
+export function createApp({
+  deps,
+  checkDatabase,
+  logger = createLogger('silent'),
+  metrics = createMetrics({ processMetrics: false }),
+  reportError = (error) => logger.error({ err: error }, 'unexpected error'),
+}: AppOptions): express.Express {
   const app = express();
   app.disable('x-powered-by');
+  app.set('trust proxy', deps.config.trustProxy);
+  app.use(requestLogging(logger, { operationOf: operationNamer(), onFinish: metrics.observeRequest }));
+  app.use(helmet());
+  if (deps.config.corsOrigins.length > 0) {
+    app.use(
+      cors({
+        origin: deps.config.corsOrigins,
+        methods: ['GET', 'POST'],
+        allowedHeaders: ['Content-Type', 'Authorization', 'X-Api-Key', 'X-Request-Id'],
+        exposedHeaders: ['Retry-After', 'X-Request-Id'],
+        maxAge: 600,
+      }),
+    );
+  }
 
   app.get('/health', (_req, res) => {
     res.json({ status: 'ok' });
@@ -55,6 +112,11 @@ export function createApp({ deps, checkDatabase, reportError = console.error }: 
     } catch {
       sendError(res, 503, 'SERVICE_UNAVAILABLE', 'Database is not reachable');
     }
+  });
+
+  app.get('/metrics', async (_req, res) => {
+    res.setHeader('Content-Type', metrics.registry.contentType);
+    res.end(await metrics.registry.metrics());
   });
 
   const openApiDocument = buildOpenApiDocument();
@@ -78,6 +140,7 @@ export function createApp({ deps, checkDatabase, reportError = console.error }: 
       // Raw HTTP callers may POST a query too, as REST does.
       allowMethodOverride: true,
       onError,
+      responseMeta: ({ errors }) => ({ headers: retryAfterHeader(errors) }),
     }),
   );
 
@@ -94,8 +157,10 @@ export function createApp({ deps, checkDatabase, reportError = console.error }: 
     createContext: createContextFactory(deps, 'rest'),
     maxBodySize: BODY_LIMIT_BYTES,
     onError,
-    responseMeta: ({ paths, errors }) =>
-      errors.length === 0 && (paths?.[0] === 'auth.register' || paths?.[0] === 'apiKeys.create') ? { status: 201 } : {},
+    responseMeta: ({ paths, errors }) => {
+      if (errors.length > 0) return { headers: retryAfterHeader(errors) };
+      return paths?.[0] === 'auth.register' || paths?.[0] === 'apiKeys.create' ? { status: 201 } : {};
+    },
   });
   app.post(
     ['/auth', '/auth/{*rest}'],

@@ -3,7 +3,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Clock } from './clock';
 import type { Database } from './db/client';
-import type { Deps } from './domain/deps';
+import { silentTelemetry, type Deps, type Telemetry } from './domain/deps';
 import { createAccessTokens, refreshDerivationKeyFrom } from './domain/tokens';
 import type { Config } from './env';
 
@@ -25,11 +25,24 @@ export function resolveJwtSecret(config: Config): string {
   }
 }
 
-export function createDeps({ db, config, clock, jwtSecret }: { db: Database; config: Config; clock: Clock; jwtSecret: string }): Deps {
+export function createDeps({
+  db,
+  config,
+  clock,
+  jwtSecret,
+  telemetry = silentTelemetry,
+}: {
+  db: Database;
+  config: Config;
+  clock: Clock;
+  jwtSecret: string;
+  telemetry?: Telemetry;
+}): Deps {
   return {
     db,
     config,
     clock,
+    telemetry,
     accessTokens: createAccessTokens({
       secret: jwtSecret,
       issuer: config.jwtIssuer,

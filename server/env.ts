@@ -24,6 +24,19 @@ const envSchema = z.object({
   REFRESH_REUSE_GRACE_SECONDS: z.coerce.number().int().min(0).max(300).default(10),
   SESSION_RETENTION_SECONDS: seconds(7 * DAY_SECONDS),
   CLEANUP_INTERVAL_SECONDS: seconds(60 * 60),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  TRUST_PROXY: z
+    .string()
+    .default('false')
+    .transform((value, ctx) => {
+      if (value === 'false') return false;
+      if (value === 'true') return true;
+      if (/^\d+$/.test(value)) return Number(value);
+      if (/^[0-9a-fA-F.:/, ]+$/.test(value)) return value.split(',').map((part) => part.trim());
+      ctx.addIssue({ code: 'custom', message: 'must be false, true, a hop count, or a comma-separated list of proxy addresses' });
+      return z.NEVER;
+    }),
+  RATE_LIMIT_API_KEY_CALLS_PER_MINUTE: z.coerce.number().int().positive().default(6000),
   CORS_ORIGINS: z
     .string()
     .default('')
@@ -54,6 +67,10 @@ export interface Config {
   sessionRetentionSeconds: number;
   cleanupIntervalSeconds: number;
   corsOrigins: string[];
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  /** Express 'trust proxy': whether and which X-Forwarded-For hops give the client's address. */
+  trustProxy: boolean | number | string[];
+  apiKeyCallsPerMinute: number;
 }
 
 export class ConfigError extends Error {
@@ -94,6 +111,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     sessionRetentionSeconds: e.SESSION_RETENTION_SECONDS,
     cleanupIntervalSeconds: e.CLEANUP_INTERVAL_SECONDS,
     corsOrigins: e.CORS_ORIGINS,
+    logLevel: e.LOG_LEVEL,
+    trustProxy: e.TRUST_PROXY,
+    apiKeyCallsPerMinute: e.RATE_LIMIT_API_KEY_CALLS_PER_MINUTE,
   };
 }
 

@@ -39,6 +39,11 @@ export const ERROR_REASONS = {
   invalid_current_password: { code: 'FORBIDDEN', message: 'The current password is not correct' },
   expiry_in_past: { code: 'BAD_REQUEST', message: 'expiresAt must be in the future' },
   email_taken: { code: 'CONFLICT', message: 'An account with this email already exists' },
+  rate_limited: { code: 'TOO_MANY_REQUESTS', message: 'Too many requests; retry after the time in Retry-After' },
+  database_unavailable: {
+    code: 'SERVICE_UNAVAILABLE',
+    message: 'The database is unavailable; retry shortly',
+  },
 } as const satisfies Record<string, { code: ErrorCode; message: string }>;
 
 export type ErrorCode =
@@ -58,11 +63,16 @@ export class AppError extends Error {
   override name = 'AppError';
   readonly code: ErrorCode;
 
+  /** Set on 429s: sent as the Retry-After header. */
+  readonly retryAfterSeconds: number | undefined;
+
   constructor(
     readonly reason: ErrorReason,
     message?: string,
+    options: { retryAfterSeconds?: number } = {},
   ) {
     super(message ?? ERROR_REASONS[reason].message);
     this.code = ERROR_REASONS[reason].code;
+    this.retryAfterSeconds = options.retryAfterSeconds;
   }
 }

@@ -5,6 +5,8 @@ import { systemClock } from './clock';
 import { openDatabase } from './db/client';
 import { createDeps, resolveJwtSecret } from './deps';
 import { ConfigError, loadConfig } from './env';
+import { createLogger } from './logging';
+import { createMetrics } from './metrics';
 
 async function main() {
   let config;
@@ -20,14 +22,22 @@ async function main() {
 
   const database = await openDatabase(config.database, { poolSize: config.databasePoolSize });
   await database.migrate();
-  const deps = createDeps({ db: database.db, config, clock: systemClock, jwtSecret: resolveJwtSecret(config) });
-  const app = createApp({ deps, checkDatabase: database.ping });
+  const logger = createLogger(config.logLevel);
+  const metrics = createMetrics({ processMetrics: true });
+  const deps = createDeps({
+    db: database.db,
+    config,
+    clock: systemClock,
+    jwtSecret: resolveJwtSecret(config),
+    telemetry: metrics.telemetry,
+  });
+  const app = createApp({ deps, checkDatabase: database.ping, logger, metrics });
   const stopPurge = schedulePurge(deps, {
     intervalSeconds: config.cleanupIntervalSeconds,
     onResult: ({ sessionsPurged, ranHere }) => {
-      if (ranHere && sessionsPurged > 0) console.log(`Purged ${sessionsPurged} ended sessions`);
+      if (ranHere) logger.info({ sessionsPurged }, 'purged ended sessions');
     },
-    onError: (error) => console.error('Session purge failed:', error instanceof Error ? error.message : error),
+    onError: (error) => logger.error({ err: error }, 'purge of ended sessions failed'),
   });
 
   const server = app.listen(config.port, config.host, () => {

@@ -3,6 +3,14 @@ import type { Database } from '../db/client';
 import type { Config } from '../env';
 import type { AccessTokens } from './tokens';
 
+/** Counters the domain reports to; the HTTP layer turns them into Prometheus metrics. */
+export interface Telemetry {
+  refreshed(outcome: 'rotated' | 'grace_replay' | 'reuse_detected' | 'refused'): void;
+  rateLimited(limit: string): void;
+}
+
+export const silentTelemetry: Telemetry = { refreshed() {}, rateLimited() {} };
+
 /** What every domain function may use; built once in main.ts (or by the test harness). */
 export interface Deps {
   db: Database;
@@ -10,6 +18,7 @@ export interface Deps {
   clock: Clock;
   accessTokens: AccessTokens;
   refreshDerivationKey: Buffer;
+  telemetry: Telemetry;
 }
 
 /** Where a request came from, recorded with sessions and audit events. */

@@ -70,12 +70,28 @@ export async function startSession(
  */
 export async function refreshSession(
   deps: Deps,
+  input: { refreshToken: string; callerOrganizationId: string | null; origin: RequestOrigin },
+): Promise<TokenPair> {
+  try {
+    const { tokens, outcome } = await rotateOrExplain(deps, input);
+    deps.telemetry.refreshed(outcome);
+    return tokens;
+  } catch (error) {
+    deps.telemetry.refreshed(
+      error instanceof AppError && error.reason === 'refresh_token_reused' ? 'reuse_detected' : 'refused',
+    );
+    throw error;
+  }
+}
+
+async function rotateOrExplain(
+  deps: Deps,
   {
     refreshToken,
     callerOrganizationId,
     origin,
   }: { refreshToken: string; callerOrganizationId: string | null; origin: RequestOrigin },
-): Promise<TokenPair> {
+): Promise<{ tokens: TokenPair; outcome: 'rotated' | 'grace_replay' }> {
   const now = deps.clock.now();
   const tokenHash = hashSecret(refreshToken);
   const successor = deriveSuccessorToken(deps.refreshDerivationKey, refreshToken);
@@ -91,7 +107,8 @@ export async function refreshSession(
     userAgent: origin.userAgent,
   });
   if (rotated) {
-    return { access_token: await deps.accessTokens.sign(rotated, now), refresh_token: successor };
+    const accessToken = await deps.accessTokens.sign(rotated, now);
+    return { tokens: { access_token: accessToken, refresh_token: successor }, outcome: 'rotated' };
   }
 
   const state = await inspectRefreshToken(deps.db, tokenHash, successorHash);
@@ -113,7 +130,8 @@ export async function refreshSession(
   const actor: AuditActor = { ...state, origin };
   if (isWithinGraceWindow(deps, state, now)) {
     await recordAuditEvent(deps.db, 'refresh', actor, now, { withinGraceWindow: true });
-    return { access_token: await deps.accessTokens.sign(state, now), refresh_token: successor };
+    const accessToken = await deps.accessTokens.sign(state, now);
+    return { tokens: { access_token: accessToken, refresh_token: successor }, outcome: 'grace_replay' };
   }
   // Reuse of a rotated-out token: whoever holds it, the session can no longer be trusted.
   // The revocation is committed before the 401 is thrown, never rolled back with it.

@@ -1,6 +1,7 @@
 import { initTRPC, TRPCError } from '@trpc/server';
 import type { OpenApiMeta } from 'trpc-to-openapi';
 import { resolveCaller, type Caller } from '../domain/caller';
+import { isDatabaseUnavailable } from '../db/errors';
 import { AppError, type ErrorReason } from '../errors';
 import type { Context } from './context';
 
@@ -46,14 +47,21 @@ function isZodError(value: unknown): value is Error & { issues: unknown[] } {
 export const router = t.router;
 export const createCallerFactory = t.createCallerFactory;
 
-/** Domain code throws AppError; here it becomes the TRPCError whose code sets the HTTP status. */
+/**
+ * Domain code throws AppError; here it becomes the TRPCError whose code sets the HTTP status.
+ * A database that cannot be reached becomes a 503 the client may retry, not a 500.
+ */
 const mapAppErrors = t.middleware(async ({ next }) => {
   const result = await next();
-  if (!result.ok && result.error.cause instanceof AppError) {
-    const appError = result.error.cause;
-    return { ...result, error: new TRPCError({ code: appError.code, message: appError.message, cause: appError }) };
-  }
-  return result;
+  if (result.ok) return result;
+  const appError =
+    result.error.cause instanceof AppError
+      ? result.error.cause
+      : isDatabaseUnavailable(result.error.cause)
+        ? new AppError('database_unavailable')
+        : null;
+  if (!appError) return result;
+  return { ...result, error: new TRPCError({ code: appError.code, message: appError.message, cause: appError }) };
 });
 
 const withCaller = t.procedure.use(mapAppErrors).use(async ({ ctx, next }) => {

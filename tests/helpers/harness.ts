@@ -6,6 +6,7 @@ import type { DatabaseHandle } from '../../server/db/client';
 import { createDeps } from '../../server/deps';
 import type { Deps } from '../../server/domain/deps';
 import { loadConfig, type Config } from '../../server/env';
+import { createMetrics } from '../../server/metrics';
 import { ManualClock } from './clock';
 import { openTestDatabase } from './database';
 
@@ -34,8 +35,20 @@ export async function startGatehouse(
   const { handle, drop } = await openTestDatabase();
   const clock = new ManualClock();
   const config: Config = { ...loadConfig({ NODE_ENV: 'test', DATABASE_URL: 'memory://' }), ...options.config };
-  const deps = createDeps({ db: handle.db, config, clock: options.clock ?? clock, jwtSecret: TEST_JWT_SECRET });
-  const app = createApp({ deps, checkDatabase: handle.ping, reportError: options.reportError ?? ((error) => console.error('unexpected error in Gatehouse:', error)) });
+  const metrics = createMetrics({ processMetrics: false });
+  const deps = createDeps({
+    db: handle.db,
+    config,
+    clock: options.clock ?? clock,
+    jwtSecret: TEST_JWT_SECRET,
+    telemetry: metrics.telemetry,
+  });
+  const app = createApp({
+    deps,
+    metrics,
+    checkDatabase: handle.ping,
+    reportError: options.reportError ?? ((error) => console.error('unexpected error in Gatehouse:', error)),
+  });
   const server: Server = await new Promise((resolve) => {
     const listening = app.listen(0, '127.0.0.1', () => resolve(listening));
   });

@@ -38,7 +38,8 @@ describe('starting Gatehouse the way the README says', () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'gatehouse-data-'));
   afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
-  it('serves on the embedded database, keeps its JWT secret and data across a restart', async () => {
+  // Two real process starts (tsx, PGlite in a folder, migrations): slow on a busy machine.
+  it('serves on the embedded database, keeps its JWT secret and data across a restart', { timeout: 180_000 }, async () => {
     const first = startProcess({ PORT: '0', DATA_DIR: dataDir });
     const url = await first.url;
     const gate = { post: (path: string, body?: unknown, headers: Record<string, string> = {}) => httpPost(url + path, body, headers) };
@@ -62,7 +63,7 @@ describe('starting Gatehouse the way the README says', () => {
     }
   });
 
-  it('stops at once on a bad configuration value, naming the variable', async () => {
+  it('stops at once on a bad configuration value, naming the variable', { timeout: 60_000 }, async () => {
     const bad = startProcess({ PORT: 'not-a-port', DATA_DIR: dataDir });
     const code = await new Promise<number | null>((resolve) => bad.child.on('exit', resolve));
     bad.url.catch(() => {});

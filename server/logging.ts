@@ -1,0 +1,62 @@
+import { randomUUID } from 'node:crypto';
+import type { RequestHandler } from 'express';
+import { pino, type Logger } from 'pino';
+
+/**
+ * Structured logs. Credentials never reach a log line: request bodies and headers are not
+ * logged at all, and these paths are redacted in case an error object carries them.
+ */
+export const REDACTED_PATHS = [
+  'req.headers.authorization',
+  'req.headers["x-api-key"]',
+  'req.headers.cookie',
+  '*.authorization',
+  '*["x-api-key"]',
+  '*.refresh_token',
+  '*.access_token',
+  '*.password',
+  '*.currentPassword',
+  '*.newPassword',
+  '*.key',
+];
+
+export function createLogger(level: string, destination?: NodeJS.WritableStream): Logger {
+  return pino(
+    { level, redact: { paths: REDACTED_PATHS, censor: '[redacted]' }, base: { service: 'gatehouse' } },
+    destination as never,
+  );
+}
+
+const SAFE_REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
+
+/**
+ * Gives every request an id (the caller's X-Request-Id when it is safe to echo, else a new
+ * one), returns it in the response, and logs one line per request when it finishes.
+ */
+export function requestLogging(
+  logger: Logger,
+  { operationOf, onFinish }: { operationOf: (path: string) => string; onFinish?: (operation: string, status: number, seconds: number) => void },
+): RequestHandler {
+  return (req, res, next) => {
+    const incoming = req.headers['x-request-id'];
+    const requestId = typeof incoming === 'string' && SAFE_REQUEST_ID.test(incoming) ? incoming : randomUUID();
+    res.setHeader('X-Request-Id', requestId);
+    const started = process.hrtime.bigint();
+    res.on('finish', () => {
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      const operation = operationOf(req.path);
+      onFinish?.(operation, res.statusCode, seconds);
+      const line = {
+        requestId,
+        method: req.method,
+        operation,
+        status: res.statusCode,
+        durationMs: Math.round(seconds * 10_000) / 10,
+        ip: req.ip,
+      };
+      if (res.statusCode >= 500) logger.error(line, 'request failed');
+      else logger.info(line, 'request');
+    });
+    next();
+  };
+}
