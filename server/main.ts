@@ -35,7 +35,8 @@ async function main() {
   const stopPurge = schedulePurge(deps, {
     intervalSeconds: config.cleanupIntervalSeconds,
     onResult: ({ sessionsPurged, ranHere }) => {
-      if (ranHere) logger.info({ sessionsPurged }, 'purged ended sessions');
+      // "ranHere: false" means another instance held the job lock and did the work.
+      logger.info({ sessionsPurged, ranHere }, 'purge of ended sessions');
     },
     onError: (error) => logger.error({ err: error }, 'purge of ended sessions failed'),
   });
