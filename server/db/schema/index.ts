@@ -5,3 +5,4 @@ export * from './api-keys';
 export * from './sessions';
 export * from './refresh-tokens';
 export * from './audit-events';
+export * from './rate-limits';
