@@ -1,0 +1,70 @@
+import { parseArgs } from 'node:util';
+import { DEFAULT_ADMIN_URL } from './database';
+
+export interface BenchOptions {
+  quick: boolean;
+  adminUrl: string;
+  sessions: number;
+  /** Stored sessions for the second refresh measurement; 0 skips it. */
+  scaleSessions: number;
+  connections: number;
+  poolSize: number;
+  /** Passed to Gatehouse and to the Express arm as WORKERS; undefined leaves it unset. */
+  workers: number | undefined;
+  durationSeconds: number;
+  warmupSeconds: number;
+}
+
+const USAGE = `usage: npm run bench -- [--quick] [--sessions N] [--scale N] [--connections N] [--pool N] [--workers N] [--duration S]
+  --quick         about 40 s: 2,000 sessions, 2 s per scenario, no 1,000,000-session comparison
+  --sessions N    sessions seeded before the run (default 10000)
+  --scale N       after the main run, grow to N sessions and measure refresh again (default 1000000; 0 skips)
+  --connections N HTTP connections, and concurrency of the SQL arms (default 32)
+  --pool N        PostgreSQL connections per process, server and SQL arms (default DATABASE_POOL_SIZE or 10)
+  --workers N     WORKERS for Gatehouse and the Express arm (default: WORKERS if set, else unset)
+  --duration S    seconds per scenario (default 10)
+Targets DATABASE_URL if set, else the local server (trust authentication); creates and drops its own database.`;
+
+function positiveInteger(name: string, value: string | undefined, fallback: number, allowZero = false): number {
+  if (value === undefined) return fallback;
+  const number = Number(value);
+  if (!Number.isInteger(number) || number < (allowZero ? 0 : 1)) {
+    throw new Error(`--${name} must be a ${allowZero ? 'non-negative' : 'positive'} integer, got "${value}"\n${USAGE}`);
+  }
+  return number;
+}
+
+export function parseBenchOptions(argv: string[], env: Record<string, string | undefined>): BenchOptions {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      quick: { type: 'boolean', default: false },
+      sessions: { type: 'string' },
+      scale: { type: 'string' },
+      connections: { type: 'string' },
+      pool: { type: 'string' },
+      workers: { type: 'string' },
+      duration: { type: 'string' },
+      help: { type: 'boolean', default: false },
+    },
+    strict: true,
+  });
+  if (values.help) {
+    console.log(USAGE);
+    process.exit(0);
+  }
+  const quick = values.quick ?? false;
+  const durationSeconds = positiveInteger('duration', values.duration, quick ? 2 : 10);
+  const workersText = values.workers ?? (env.WORKERS || undefined);
+  return {
+    quick,
+    adminUrl: env.DATABASE_URL || DEFAULT_ADMIN_URL,
+    sessions: positiveInteger('sessions', values.sessions, quick ? 2_000 : 10_000),
+    scaleSessions: positiveInteger('scale', values.scale, quick ? 0 : 1_000_000, true),
+    connections: positiveInteger('connections', values.connections, 32),
+    poolSize: positiveInteger('pool', values.pool ?? (env.DATABASE_POOL_SIZE || undefined), 10),
+    workers: workersText === undefined ? undefined : positiveInteger('workers', workersText, 1),
+    durationSeconds,
+    warmupSeconds: Math.max(1, Math.round(durationSeconds / 3)),
+  };
+}

@@ -1,0 +1,105 @@
+import { Agent, request } from 'node:http';
+import { BENCH_USER_AGENT, type SeededSession } from './fixtures';
+import { outputOf, type Transport } from './http-load';
+import { LatencyRecorder, type ScenarioResult } from './measure';
+
+const TICK_MS = 2;
+
+/**
+ * Refresh at a fixed rate, open loop: request k is due at start + k / rate, whatever happened to
+ * the ones before it, and its latency is counted from when it was due (so a stall shows up in
+ * the tail instead of silently lowering the rate). autocannon's `overallRate` lets each
+ * connection send its whole per-second quota back to back at the top of every second, which
+ * measures bursts at full concurrency rather than half the load; this spreads arrivals evenly.
+ * Each chain has at most one request in flight, as a client refreshing its own session would.
+ */
+export async function pacedRefresh(
+  name: string,
+  { baseUrl, transport, ratePerSecond, durationSeconds, sessions }: {
+    baseUrl: string;
+    transport: Transport;
+    ratePerSecond: number;
+    durationSeconds: number;
+    sessions: SeededSession[];
+  },
+): Promise<ScenarioResult> {
+  const { hostname, port } = new URL(baseUrl);
+  const agent = new Agent({ keepAlive: true, maxSockets: sessions.length });
+  const path = transport === 'rest' ? '/auth/refresh' : '/trpc/auth.refresh';
+  const idleChains = sessions.map((session) => ({ token: session.refreshToken }));
+  const waiting: number[] = [];
+  const latencies = new LatencyRecorder();
+  let errors = 0;
+  let inFlight = 0;
+  let sent = 0;
+
+  const send = (chain: { token: string }, dueAt: number) => {
+    inFlight++;
+    const body = JSON.stringify({ refresh_token: chain.token });
+    const finish = (ok: boolean) => {
+      latencies.record(performance.now() - dueAt);
+      if (!ok) errors++;
+      inFlight--;
+      const due = waiting.shift();
+      if (due === undefined) idleChains.push(chain);
+      else send(chain, due);
+    };
+    const req = request(
+      {
+        agent,
+        hostname,
+        port,
+        path,
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), 'user-agent': BENCH_USER_AGENT },
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('end', () => {
+          if (res.statusCode !== 200) return finish(false);
+          const next = (outputOf(transport, Buffer.concat(chunks).toString()) as { refresh_token?: unknown })?.refresh_token;
+          if (typeof next === 'string') chain.token = next;
+          finish(true);
+        });
+      },
+    );
+    req.on('error', () => finish(false));
+    req.end(body);
+  };
+
+  const startedAt = performance.now();
+  const endAt = startedAt + durationSeconds * 1000;
+  await new Promise<void>((resolve) => {
+    const timer = setInterval(() => {
+      const now = performance.now();
+      const dueCount = Math.floor(((Math.min(now, endAt) - startedAt) / 1000) * ratePerSecond);
+      for (; sent < dueCount; sent++) {
+        const dueAt = startedAt + (sent / ratePerSecond) * 1000;
+        const chain = idleChains.pop();
+        if (chain) send(chain, dueAt);
+        else waiting.push(dueAt);
+      }
+      if (now >= endAt) {
+        clearInterval(timer);
+        // What was due is still answered and counted; only then is the run over.
+        const drain = setInterval(() => {
+          if (inFlight === 0 && waiting.length === 0) {
+            clearInterval(drain);
+            resolve();
+          }
+        }, TICK_MS);
+      }
+    }, TICK_MS);
+  });
+  agent.destroy();
+  const seconds = (performance.now() - startedAt) / 1000;
+  return {
+    name,
+    rps: latencies.size / seconds,
+    ...latencies.summary(),
+    errors,
+    requests: latencies.size,
+    note: `open loop at ${Math.round(ratePerSecond)}/s`,
+  };
+}

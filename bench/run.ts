@@ -1,0 +1,242 @@
+import { randomBytes } from 'node:crypto';
+import postgres from 'postgres';
+import { hashPassword } from '../server/domain/passwords';
+import { createAccessTokens } from '../server/domain/tokens';
+import { loadConfig } from '../server/env';
+import {
+  countReuseDetections,
+  createBenchDatabase,
+  createFloorSchema,
+  installFixtureFunctions,
+  migrateGatehouse,
+  seedGatehouseSessions,
+  type BenchDatabase,
+} from './database';
+import { BENCH_PASSWORD, SeededUserAllocator, userEmail, userIndexOfSession } from './fixtures';
+import { expressPlan, loadHttp, loginPlan, refreshChainPlan, revokePlan, sessionsListPlan, type Transport } from './http-load';
+import { ratio, round, type ScenarioResult } from './measure';
+import { parseBenchOptions } from './options';
+import { pacedRefresh } from './paced-load';
+import {
+  killAllServerProcessesNow,
+  sampleResidentMemory,
+  startServerProcess,
+  stopAllServerProcesses,
+  treeResidentMegabytes,
+} from './processes';
+import { printRatios, printTable, progress, timed } from './report';
+import { captureRefreshStatements, describeStatements, runSqlCeiling, runSqlFloor } from './sql-arms';
+import { runScalePhase } from './scale';
+
+/** Whatever happens, the run ends: a stuck scenario cannot keep the machine busy for long. */
+const HARD_LIMIT_MS = 20 * 60 * 1000;
+
+const options = parseBenchOptions(process.argv.slice(2), process.env);
+let database: BenchDatabase | undefined;
+
+async function cleanUp() {
+  await stopAllServerProcesses().catch(() => {});
+  await database?.drop().catch((error: unknown) => {
+    console.error(`could not drop ${database?.name}: ${error instanceof Error ? error.message : error}`);
+  });
+}
+
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    progress(`${signal}: cleaning up`);
+    void cleanUp().finally(() => process.exit(130));
+  });
+}
+process.once('exit', killAllServerProcessesNow);
+const hardLimit = setTimeout(() => {
+  progress(`still running after ${HARD_LIMIT_MS / 60_000} minutes: giving up`);
+  void cleanUp().finally(() => process.exit(1));
+}, HARD_LIMIT_MS);
+
+async function main() {
+  const { connections, poolSize, durationSeconds, warmupSeconds } = options;
+  const seed = randomBytes(12).toString('base64url');
+  database = await createBenchDatabase(options.adminUrl);
+  progress(`database ${database.name}; ${options.sessions} sessions, ${connections} connections, pool ${poolSize}, ${durationSeconds} s per scenario`);
+  await migrateGatehouse(database.url);
+
+  const admin = postgres(database.url, { max: 2, onnotice: () => {} });
+  const passwordHash = await hashPassword(BENCH_PASSWORD);
+  await installFixtureFunctions(admin);
+  const seeding = await timed(`seeding ${options.sessions} sessions`, () =>
+    seedGatehouseSessions(admin, { seed, from: 0, to: options.sessions, passwordHash }),
+  );
+  await createFloorSchema(admin, { seed, sessions: options.sessions });
+
+  const serverEnv: Record<string, string> = {
+    NODE_ENV: 'production',
+    DATABASE_URL: database.url,
+    DATABASE_POOL_SIZE: String(poolSize),
+    JWT_SECRET: randomBytes(32).toString('base64url'),
+    ...(options.workers === undefined ? {} : { WORKERS: String(options.workers) }),
+  };
+  const config = loadConfig(serverEnv);
+  const accessTokens = createAccessTokens({
+    secret: config.jwtSecret!,
+    issuer: config.jwtIssuer,
+    audience: config.jwtAudience,
+    ttlSeconds: config.accessTokenTtlSeconds,
+  });
+  const signIn = (session: { userId: string; sessionId: string; organizationId: string }) =>
+    accessTokens.sign(session, new Date());
+
+  const allocate = new SeededUserAllocator(seed, options.sessions);
+  const results: ScenarioResult[] = [];
+  const record = (result: ScenarioResult) => (results.push(result), result);
+  const http = { connections, durationSeconds };
+
+  const gatehouse = await startServerProcess('Gatehouse', 'server/main.ts', serverEnv);
+  const idleRssMb = treeResidentMegabytes(gatehouse.pid);
+  const memory = sampleResidentMemory(gatehouse.pid);
+  const base = { baseUrl: gatehouse.baseUrl };
+
+  const statements = await captureRefreshStatements({ url: database.url, serverEnv, session: allocate.sessions(1)[0]! });
+  progress(`one refresh sends: ${describeStatements(statements)}`);
+
+  const refreshOver = async (transport: Transport, name = `refresh ${transport}`) =>
+    loadHttp(name, { ...base, ...http }, refreshChainPlan(transport, allocate.sessions(connections)));
+  for (const transport of ['rest', 'trpc'] as const) {
+    await loadHttp('warm-up', { ...base, connections, durationSeconds: warmupSeconds }, refreshChainPlan(transport, allocate.sessions(connections)));
+  }
+  const refreshRest = record(await refreshOver('rest'));
+  const refreshTrpc = record(await refreshOver('trpc'));
+
+  const sqlArm = { url: database.url, poolSize, concurrency: connections, durationSeconds };
+  const ceiling = record(await runSqlCeiling('(a) SQL ceiling', { ...sqlArm, statements, sessions: allocate.sessions(connections) }));
+  const ceilingUnprepared = record(
+    await runSqlCeiling('(a) SQL ceiling, unprepared', { ...sqlArm, statements, sessions: allocate.sessions(connections), prepare: false }),
+  );
+  ceilingUnprepared.note = 'as drizzle sends it';
+  const floor = record(await runSqlFloor('(b) SQL floor', { ...sqlArm, sessions: allocate.sessions(connections) }));
+
+  const express = await startServerProcess('Express', 'bench/express-server.ts', serverEnv);
+  await loadHttp('warm-up', { baseUrl: express.baseUrl, connections, durationSeconds: warmupSeconds }, expressPlan());
+  const expressResult = record(await loadHttp('(c) bare Express', { baseUrl: express.baseUrl, ...http }, expressPlan()));
+  await express.stop();
+
+  const halfPeak = record(
+    await pacedRefresh('refresh rest, half peak', {
+      ...base,
+      transport: 'rest',
+      ratePerSecond: refreshRest.rps / 2,
+      durationSeconds,
+      sessions: allocate.sessions(connections),
+    }),
+  );
+
+  const listers = allocate.users(connections);
+  const listerTokens = await Promise.all(listers.map((sessions) => signIn(sessions[0]!)));
+  const byTransport: Record<string, Record<Transport, ScenarioResult>> = { sessions: {} as never, revoke: {} as never, login: {} as never };
+  for (const transport of ['rest', 'trpc'] as const) {
+    byTransport.sessions![transport] = record(await loadHttp(`sessions ${transport}`, { ...base, ...http }, sessionsListPlan(transport, listerTokens)));
+  }
+  for (const transport of ['rest', 'trpc'] as const) {
+    const callers = await Promise.all(
+      allocate.users(connections).map(async (sessions) => ({
+        accessToken: await signIn(sessions[0]!),
+        otherSessionIds: sessions.slice(1).map((session) => session.sessionId),
+      })),
+    );
+    byTransport.revoke![transport] = record(await loadHttp(`revoke-session ${transport}`, { ...base, ...http }, revokePlan(transport, callers)));
+  }
+  const memoryBeforeLogin = memory.peak();
+  for (const transport of ['rest', 'trpc'] as const) {
+    const emails = allocate.users(connections).map((sessions) => userEmail(userIndexOfSession(sessions[0]!.index)));
+    const result = record(await loadHttp(`login ${transport}`, { ...base, ...http }, loginPlan(transport, emails)));
+    result.note = 'argon2id verify per request, by design';
+    byTransport.login![transport] = result;
+  }
+
+  const scale =
+    options.scaleSessions > options.sessions
+      ? await runScalePhase({ admin, seed, passwordHash, options, allocate, baseUrl: gatehouse.baseUrl, record })
+      : undefined;
+
+  memory.stop();
+  const reuseDetections = await countReuseDetections(admin);
+  await admin.end({ timeout: 5 });
+  await gatehouse.stop();
+
+  printTable(results);
+  const refreshRatios = {
+    ceiling: ratio(refreshRest.rps, ceiling.rps),
+    floor: ratio(refreshRest.rps, floor.rps),
+    express: ratio(refreshRest.rps, expressResult.rps),
+  };
+  printRatios([
+    ['refresh ÷ (a) SQL ceiling', refreshRatios.ceiling, 'target ≥ 0.7'],
+    ['refresh ÷ (b) SQL floor', refreshRatios.floor, 'target ≥ 0.3'],
+    ['refresh ÷ (c) bare Express', refreshRatios.express, ''],
+    ['refresh tRPC ÷ (a) SQL ceiling', ratio(refreshTrpc.rps, ceiling.rps), ''],
+    ...(scale ? [[`refresh at ${scale.sessions} ÷ at ${options.sessions}`, scale.ratio, 'target 0.9 to 1.1'] as [string, number | null, string]] : []),
+  ]);
+  const errors = results.reduce((total, result) => total + result.errors, 0);
+  const rssPeak = memory.peak();
+  console.log(
+    `\nRSS of Gatehouse: ${round(idleRssMb)} MB idle, ${round(memoryBeforeLogin)} MB peak before sign-in, ${round(rssPeak)} MB peak overall (target ≤ 150)` +
+      `\nerrors ${errors}, reuse detections ${reuseDetections} (both must be 0)`,
+  );
+
+  const summary = {
+    mode: options.quick ? 'quick' : 'full',
+    refresh_rps: round(refreshRest.rps),
+    refresh_p50_ms: round(refreshRest.p50Ms, 2),
+    refresh_p99_ms: round(refreshRest.p99Ms, 2),
+    refresh_trpc_rps: round(refreshTrpc.rps),
+    refresh_trpc_p99_ms: round(refreshTrpc.p99Ms, 2),
+    refresh_half_peak_rate: round(halfPeak.rps),
+    refresh_p99_ms_half_peak: round(halfPeak.p99Ms, 2),
+    sql_ceiling_rps: round(ceiling.rps),
+    sql_ceiling_unprepared_rps: round(ceilingUnprepared.rps),
+    ratio_refresh_to_sql_ceiling: refreshRatios.ceiling,
+    sql_floor_rps: round(floor.rps),
+    ratio_refresh_to_sql_floor: refreshRatios.floor,
+    express_rps: round(expressResult.rps),
+    ratio_refresh_to_express: refreshRatios.express,
+    sessions_rps: round(byTransport.sessions!.rest.rps),
+    sessions_trpc_rps: round(byTransport.sessions!.trpc.rps),
+    revoke_rps: round(byTransport.revoke!.rest.rps),
+    revoke_trpc_rps: round(byTransport.revoke!.trpc.rps),
+    login_rps: round(byTransport.login!.rest.rps),
+    login_trpc_rps: round(byTransport.login!.trpc.rps),
+    errors,
+    reuse_detections: reuseDetections,
+    rss_mb_idle: round(idleRssMb),
+    rss_mb_peak: round(rssPeak),
+    rss_mb_peak_before_login: round(memoryBeforeLogin),
+    sessions_seeded: options.sessions,
+    seed_seconds: seeding.seconds,
+    refresh_statements: statements.length,
+    ...(scale
+      ? {
+          scale_sessions: scale.sessions,
+          scale_seed_seconds: scale.seedSeconds,
+          refresh_rps_before_scale: round(scale.before.rps),
+          refresh_rps_at_scale: round(scale.after.rps),
+          ratio_refresh_scale: scale.ratio,
+        }
+      : {}),
+    connections,
+    pool_size: poolSize,
+    workers: options.workers ?? null,
+    duration_s: durationSeconds,
+  };
+  console.log(JSON.stringify(summary));
+}
+
+main()
+  .then(cleanUp)
+  .then(() => {
+    clearTimeout(hardLimit);
+    process.exit(0);
+  })
+  .catch(async (error: unknown) => {
+    console.error(`benchmark failed: ${error instanceof Error ? (error.stack ?? error.message) : error}`);
+    await cleanUp();
+    process.exit(1);
+  });

@@ -1,0 +1,51 @@
+import { seedGatehouseSessions, type Sql } from './database';
+import type { SeededUserAllocator } from './fixtures';
+import { loadHttp, refreshChainPlan } from './http-load';
+import { ratio, type ScenarioResult } from './measure';
+import type { BenchOptions } from './options';
+import { timed } from './report';
+
+/**
+ * Refresh throughput should not depend on how many sessions are stored. Measured back to back:
+ * refresh at the seeded size, the tables grown to `scaleSessions`, refresh again; both times on
+ * chains spread over the whole table, not only its first pages.
+ */
+export async function runScalePhase({
+  admin,
+  seed,
+  passwordHash,
+  options,
+  allocate,
+  baseUrl,
+  record,
+}: {
+  admin: Sql;
+  seed: string;
+  passwordHash: string;
+  options: BenchOptions;
+  allocate: SeededUserAllocator;
+  baseUrl: string;
+  record: (result: ScenarioResult) => ScenarioResult;
+}) {
+  const { connections, durationSeconds } = options;
+  const load = { baseUrl, connections, durationSeconds };
+  const before = record(
+    await loadHttp(`refresh rest @${options.sessions}`, load, refreshChainPlan('rest', allocate.spreadSessions(connections, options.sessions))),
+  );
+  const seeding = await timed(`growing to ${options.scaleSessions} sessions`, () =>
+    seedGatehouseSessions(admin, { seed, from: options.sessions, to: options.scaleSessions, passwordHash }),
+  );
+  // Let the server settle after a write burst of that size (checkpoint, autovacuum) before measuring.
+  await admin.unsafe('checkpoint').catch(() => {}); // needs pg_checkpoint; settling is a nicety
+  const after = record(
+    await loadHttp(`refresh rest @${options.scaleSessions}`, load, refreshChainPlan('rest', allocate.spreadSessions(connections, options.scaleSessions))),
+  );
+  after.note = `tables grown in ${seeding.seconds} s`;
+  return {
+    sessions: options.scaleSessions,
+    seedSeconds: seeding.seconds,
+    before,
+    after,
+    ratio: ratio(after.rps, before.rps),
+  };
+}
