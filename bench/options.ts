@@ -13,6 +13,10 @@ export interface BenchOptions {
   workers: number | undefined;
   durationSeconds: number;
   warmupSeconds: number;
+  /** Only refresh and the three reference arms: for iterating on the hot path. */
+  refreshOnly: boolean;
+  /** When set, Gatehouse runs with --cpu-prof and writes its profile here. */
+  profileDirectory: string | undefined;
 }
 
 const USAGE = `usage: npm run bench -- [--quick] [--sessions N] [--scale N] [--connections N] [--pool N] [--workers N] [--duration S]
@@ -23,6 +27,8 @@ const USAGE = `usage: npm run bench -- [--quick] [--sessions N] [--scale N] [--c
   --pool N        PostgreSQL connections per process, server and SQL arms (default DATABASE_POOL_SIZE or 10)
   --workers N     WORKERS for Gatehouse and the Express arm (default: WORKERS if set, else unset)
   --duration S    seconds per scenario (default 10)
+  --refresh-only  refresh and the reference arms only
+  --profile DIR   run Gatehouse under --cpu-prof, profile written to DIR (open it in Chrome DevTools)
 Targets DATABASE_URL if set, else the local server (trust authentication); creates and drops its own database.`;
 
 function positiveInteger(name: string, value: string | undefined, fallback: number, allowZero = false): number {
@@ -45,6 +51,8 @@ export function parseBenchOptions(argv: string[], env: Record<string, string | u
       pool: { type: 'string' },
       workers: { type: 'string' },
       duration: { type: 'string' },
+      'refresh-only': { type: 'boolean', default: false },
+      profile: { type: 'string' },
       help: { type: 'boolean', default: false },
     },
     strict: true,
@@ -66,5 +74,7 @@ export function parseBenchOptions(argv: string[], env: Record<string, string | u
     workers: workersText === undefined ? undefined : positiveInteger('workers', workersText, 1),
     durationSeconds,
     warmupSeconds: Math.max(1, Math.round(durationSeconds / 3)),
+    refreshOnly: values['refresh-only'] ?? false,
+    profileDirectory: values.profile,
   };
 }

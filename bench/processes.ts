@@ -41,19 +41,21 @@ export async function startServerProcess(
   name: string,
   entry: string,
   env: Record<string, string>,
+  nodeArguments: string[] = [],
 ): Promise<ServerProcess> {
   const port = await freePort();
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'bench/child-guard.ts', entry], {
+  const child: ChildProcess = spawn(process.execPath, [...nodeArguments, '--import', 'tsx', 'bench/child-guard.ts', entry], {
     cwd: REPO_ROOT,
     env: { ...process.env, ...env, HOST: '127.0.0.1', PORT: String(port) },
-    stdio: ['pipe', 'pipe', 'pipe'],
+    // stdout is Gatehouse's request log, a line per request: written (that cost is the
+    // server's) but not read, which would tax the load generator sharing the machine.
+    stdio: ['pipe', 'ignore', 'pipe'],
   });
   const tail: string[] = [];
   const keep = (chunk: Buffer) => {
     tail.push(...chunk.toString().split('\n').filter(Boolean));
     tail.splice(0, Math.max(0, tail.length - OUTPUT_TAIL_LINES));
   };
-  child.stdout?.on('data', keep);
   child.stderr?.on('data', keep);
   let exited = false;
   const exit = new Promise<void>((resolve) => child.once('exit', () => ((exited = true), resolve())));

@@ -12,8 +12,9 @@ import {
   seedGatehouseSessions,
   type BenchDatabase,
 } from './database';
-import { BENCH_PASSWORD, SeededUserAllocator, userEmail, userIndexOfSession } from './fixtures';
-import { expressPlan, loadHttp, loginPlan, refreshChainPlan, revokePlan, sessionsListPlan, type Transport } from './http-load';
+import { BENCH_PASSWORD, SeededUserAllocator } from './fixtures';
+import { expressPlan, loadHttp, refreshChainPlan, type Transport } from './http-load';
+import { runSessionScenarios } from './session-scenarios';
 import { ratio, round, type ScenarioResult } from './measure';
 import { parseBenchOptions } from './options';
 import { pacedRefresh } from './paced-load';
@@ -90,7 +91,12 @@ async function main() {
   const record = (result: ScenarioResult) => (results.push(result), result);
   const http = { connections, durationSeconds };
 
-  const gatehouse = await startServerProcess('Gatehouse', 'server/main.ts', serverEnv);
+  const gatehouse = await startServerProcess(
+    'Gatehouse',
+    'server/main.ts',
+    serverEnv,
+    options.profileDirectory ? ['--cpu-prof', `--cpu-prof-dir=${options.profileDirectory}`] : [],
+  );
   const idleRssMb = treeResidentMegabytes(gatehouse.pid);
   const memory = sampleResidentMemory(gatehouse.pid);
   const base = { baseUrl: gatehouse.baseUrl };
@@ -119,41 +125,33 @@ async function main() {
   const expressResult = record(await loadHttp('(c) bare Express', { baseUrl: express.baseUrl, ...http }, expressPlan()));
   await express.stop();
 
-  const halfPeak = record(
-    await pacedRefresh('refresh rest, half peak', {
-      ...base,
-      transport: 'rest',
-      ratePerSecond: refreshRest.rps / 2,
-      durationSeconds,
-      sessions: allocate.sessions(connections),
-    }),
-  );
+  // p99 at half the peak rate: the latency a client sees on a server that is busy, not saturated.
+  const halfPeak = options.refreshOnly
+    ? undefined
+    : record(
+        await pacedRefresh('refresh rest, half peak', {
+          ...base,
+          transport: 'rest',
+          ratePerSecond: refreshRest.rps / 2,
+          durationSeconds,
+          sessions: allocate.sessions(connections),
+        }),
+      );
 
-  const listers = allocate.users(connections);
-  const listerTokens = await Promise.all(listers.map((sessions) => signIn(sessions[0]!)));
-  const byTransport: Record<string, Record<Transport, ScenarioResult>> = { sessions: {} as never, revoke: {} as never, login: {} as never };
-  for (const transport of ['rest', 'trpc'] as const) {
-    byTransport.sessions![transport] = record(await loadHttp(`sessions ${transport}`, { ...base, ...http }, sessionsListPlan(transport, listerTokens)));
-  }
-  for (const transport of ['rest', 'trpc'] as const) {
-    const callers = await Promise.all(
-      allocate.users(connections).map(async (sessions) => ({
-        accessToken: await signIn(sessions[0]!),
-        otherSessionIds: sessions.slice(1).map((session) => session.sessionId),
-      })),
-    );
-    byTransport.revoke![transport] = record(await loadHttp(`revoke-session ${transport}`, { ...base, ...http }, revokePlan(transport, callers)));
-  }
-  const memoryBeforeLogin = memory.peak();
-  for (const transport of ['rest', 'trpc'] as const) {
-    const emails = allocate.users(connections).map((sessions) => userEmail(userIndexOfSession(sessions[0]!.index)));
-    const result = record(await loadHttp(`login ${transport}`, { ...base, ...http }, loginPlan(transport, emails)));
-    result.note = 'argon2id verify per request, by design';
-    byTransport.login![transport] = result;
-  }
+  let memoryBeforeLogin = 0;
+  const others = options.refreshOnly
+    ? undefined
+    : await runSessionScenarios({
+        ...base,
+        ...http,
+        allocate,
+        signIn,
+        record,
+        beforeLogin: () => (memoryBeforeLogin = memory.peak()),
+      });
 
   const scale =
-    options.scaleSessions > options.sessions
+    options.scaleSessions > options.sessions && !options.refreshOnly
       ? await runScalePhase({ admin, seed, passwordHash, options, allocate, baseUrl: gatehouse.baseUrl, record })
       : undefined;
 
@@ -178,7 +176,7 @@ async function main() {
   const errors = results.reduce((total, result) => total + result.errors, 0);
   const rssPeak = memory.peak();
   console.log(
-    `\nRSS of Gatehouse: ${round(idleRssMb)} MB idle, ${round(memoryBeforeLogin)} MB peak before sign-in, ${round(rssPeak)} MB peak overall (target ≤ 150)` +
+    `\nRSS of Gatehouse: ${round(idleRssMb)} MB idle, ${round(others ? memoryBeforeLogin : rssPeak)} MB peak before sign-in, ${round(rssPeak)} MB peak overall (target ≤ 150)` +
       `\nerrors ${errors}, reuse detections ${reuseDetections} (both must be 0)`,
   );
 
@@ -189,8 +187,8 @@ async function main() {
     refresh_p99_ms: round(refreshRest.p99Ms, 2),
     refresh_trpc_rps: round(refreshTrpc.rps),
     refresh_trpc_p99_ms: round(refreshTrpc.p99Ms, 2),
-    refresh_half_peak_rate: round(halfPeak.rps),
-    refresh_p99_ms_half_peak: round(halfPeak.p99Ms, 2),
+    refresh_half_peak_rate: halfPeak ? round(halfPeak.rps) : null,
+    refresh_p99_ms_half_peak: halfPeak ? round(halfPeak.p99Ms, 2) : null,
     sql_ceiling_rps: round(ceiling.rps),
     sql_ceiling_unprepared_rps: round(ceilingUnprepared.rps),
     ratio_refresh_to_sql_ceiling: refreshRatios.ceiling,
@@ -198,17 +196,17 @@ async function main() {
     ratio_refresh_to_sql_floor: refreshRatios.floor,
     express_rps: round(expressResult.rps),
     ratio_refresh_to_express: refreshRatios.express,
-    sessions_rps: round(byTransport.sessions!.rest.rps),
-    sessions_trpc_rps: round(byTransport.sessions!.trpc.rps),
-    revoke_rps: round(byTransport.revoke!.rest.rps),
-    revoke_trpc_rps: round(byTransport.revoke!.trpc.rps),
-    login_rps: round(byTransport.login!.rest.rps),
-    login_trpc_rps: round(byTransport.login!.trpc.rps),
+    sessions_rps: others ? round(others.sessions.rest.rps) : null,
+    sessions_trpc_rps: others ? round(others.sessions.trpc.rps) : null,
+    revoke_rps: others ? round(others.revoke.rest.rps) : null,
+    revoke_trpc_rps: others ? round(others.revoke.trpc.rps) : null,
+    login_rps: others ? round(others.login.rest.rps) : null,
+    login_trpc_rps: others ? round(others.login.trpc.rps) : null,
     errors,
     reuse_detections: reuseDetections,
     rss_mb_idle: round(idleRssMb),
     rss_mb_peak: round(rssPeak),
-    rss_mb_peak_before_login: round(memoryBeforeLogin),
+    rss_mb_peak_before_login: others ? round(memoryBeforeLogin) : round(rssPeak),
     sessions_seeded: options.sessions,
     seed_seconds: seeding.seconds,
     refresh_statements: statements.length,

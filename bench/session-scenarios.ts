@@ -1,0 +1,58 @@
+import { type SeededSession, type SeededUserAllocator, userEmail, userIndexOfSession } from './fixtures';
+import { loadHttp, loginPlan, revokePlan, sessionsListPlan, type Transport } from './http-load';
+import type { ScenarioResult } from './measure';
+
+type SignIn = (session: SeededSession) => Promise<string>;
+export type ByTransport = Record<Transport, ScenarioResult>;
+
+/**
+ * The operations after refresh, in the issue's order of weight: listing sessions, ending one,
+ * and signing in (bound by argon2 on purpose). Each over REST and over tRPC, each connection as
+ * its own seeded user, signed in with a Bearer access token of that user's first session.
+ */
+export async function runSessionScenarios({
+  baseUrl,
+  connections,
+  durationSeconds,
+  allocate,
+  signIn,
+  record,
+  beforeLogin,
+}: {
+  baseUrl: string;
+  connections: number;
+  durationSeconds: number;
+  allocate: SeededUserAllocator;
+  signIn: SignIn;
+  record: (result: ScenarioResult) => ScenarioResult;
+  beforeLogin: () => void;
+}): Promise<{ sessions: ByTransport; revoke: ByTransport; login: ByTransport }> {
+  const load = { baseUrl, connections, durationSeconds };
+  const transports = ['rest', 'trpc'] as const;
+
+  const listerTokens = await Promise.all(allocate.users(connections).map((sessions) => signIn(sessions[0]!)));
+  const sessions = {} as ByTransport;
+  for (const transport of transports) {
+    sessions[transport] = record(await loadHttp(`sessions ${transport}`, load, sessionsListPlan(transport, listerTokens)));
+  }
+
+  const revoke = {} as ByTransport;
+  for (const transport of transports) {
+    const callers = await Promise.all(
+      allocate.users(connections).map(async (sessions) => ({
+        accessToken: await signIn(sessions[0]!),
+        otherSessionIds: sessions.slice(1).map((session) => session.sessionId),
+      })),
+    );
+    revoke[transport] = record(await loadHttp(`revoke-session ${transport}`, load, revokePlan(transport, callers)));
+  }
+
+  beforeLogin();
+  const login = {} as ByTransport;
+  for (const transport of transports) {
+    const emails = allocate.users(connections).map((sessions) => userEmail(userIndexOfSession(sessions[0]!.index)));
+    login[transport] = record(await loadHttp(`login ${transport}`, load, loginPlan(transport, emails)));
+    login[transport].note = 'argon2id verify per request, by design';
+  }
+  return { sessions, revoke, login };
+}
