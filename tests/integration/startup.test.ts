@@ -1,38 +1,10 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { registerAccount } from '../helpers/fixtures';
 import { httpPost } from '../helpers/harness';
-
-const ROOT = new URL('../..', import.meta.url).pathname;
-const TSX = join(ROOT, 'node_modules/.bin/tsx');
-
-/** Runs `server/main.ts` as `npm start` does, with only the given environment on top of PATH. */
-function startProcess(env: Record<string, string>): { child: ChildProcess; output: () => string; url: Promise<string> } {
-  const child = spawn(TSX, ['server/main.ts'], { cwd: ROOT, env: { PATH: process.env.PATH!, ...env } });
-  let output = '';
-  const url = new Promise<string>((resolve, reject) => {
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString();
-      const match = /listening on (http:\/\/\S+)/.exec(output);
-      if (match) resolve(match[1]!);
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
-    child.on('exit', (code) => reject(new Error(`exited with ${code}: ${output}`)));
-  });
-  return { child, output: () => output, url };
-}
-
-function stop(child: ChildProcess): Promise<number | null> {
-  return new Promise((resolve) => {
-    if (child.exitCode !== null) return resolve(child.exitCode);
-    child.on('exit', (code) => resolve(code));
-    child.kill('SIGTERM');
-  });
-}
+import { startProcess, stop } from '../helpers/process';
 
 describe('starting Gatehouse the way the README says', () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'gatehouse-data-'));
