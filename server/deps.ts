@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { Clock } from './clock';
 import type { Database } from './db/client';
 import { silentTelemetry, type Deps, type Telemetry } from './domain/deps';
+import { createRateLimits } from './domain/rate-limits';
 import { createAccessTokens, refreshDerivationKeyFrom } from './domain/tokens';
 import type { Config } from './env';
 
@@ -43,6 +44,7 @@ export function createDeps({
     config,
     clock,
     telemetry,
+    rateLimits: createRateLimits(db, config.rateLimits, telemetry),
     accessTokens: createAccessTokens({
       secret: jwtSecret,
       issuer: config.jwtIssuer,

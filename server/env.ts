@@ -36,6 +36,9 @@ const envSchema = z.object({
       ctx.addIssue({ code: 'custom', message: 'must be false, true, a hop count, or a comma-separated list of proxy addresses' });
       return z.NEVER;
     }),
+  RATE_LIMIT_SIGN_IN_FAILURES_PER_15_MINUTES: z.coerce.number().int().positive().default(5),
+  RATE_LIMIT_REGISTRATIONS_PER_HOUR: z.coerce.number().int().positive().default(10),
+  RATE_LIMIT_REFRESH_FAILURES_PER_MINUTE: z.coerce.number().int().positive().default(60),
   RATE_LIMIT_API_KEY_CALLS_PER_MINUTE: z.coerce.number().int().positive().default(6000),
   CORS_ORIGINS: z
     .string()
@@ -70,6 +73,14 @@ export interface Config {
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   /** Express 'trust proxy': whether and which X-Forwarded-For hops give the client's address. */
   trustProxy: boolean | number | string[];
+  rateLimits: RateLimitSettings;
+}
+
+export interface RateLimitSettings {
+  /** Per account and client address; the per-account limit is 4 times this per hour, the per-address one 20 times. */
+  signInFailuresPer15Minutes: number;
+  registrationsPerHour: number;
+  refreshFailuresPerMinute: number;
   apiKeyCallsPerMinute: number;
 }
 
@@ -113,7 +124,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     corsOrigins: e.CORS_ORIGINS,
     logLevel: e.LOG_LEVEL,
     trustProxy: e.TRUST_PROXY,
-    apiKeyCallsPerMinute: e.RATE_LIMIT_API_KEY_CALLS_PER_MINUTE,
+    rateLimits: {
+      signInFailuresPer15Minutes: e.RATE_LIMIT_SIGN_IN_FAILURES_PER_15_MINUTES,
+      registrationsPerHour: e.RATE_LIMIT_REGISTRATIONS_PER_HOUR,
+      refreshFailuresPerMinute: e.RATE_LIMIT_REFRESH_FAILURES_PER_MINUTE,
+      apiKeyCallsPerMinute: e.RATE_LIMIT_API_KEY_CALLS_PER_MINUTE,
+    },
   };
 }
 

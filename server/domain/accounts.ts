@@ -65,6 +65,7 @@ export async function register(
   input: { email: string; password: string; name?: string | undefined; organization: NewOrganizationInput },
   origin: RequestOrigin,
 ): Promise<TokenPair> {
+  await deps.rateLimits.consumeRegistration(origin.ipAddress);
   const { user, organization } = await createOrganizationWithOwner(deps.db, input, deps.clock.now());
   const { sessionId, tokens } = await startSession(deps, { userId: user.id, organizationId: organization.id, origin });
   await recordAuditEvent(
@@ -82,10 +83,12 @@ export async function login(
   origin: RequestOrigin,
 ): Promise<TokenPair> {
   const email = normalizeEmail(input.email);
+  await deps.rateLimits.assertSignInAllowed(email, origin.ipAddress);
   const found = await findUserWithOrganizationByEmail(deps.db, email);
   if (!found) {
     // Same work, same answer as a wrong password: the response says nothing about the email.
     await burnPasswordCheck(input.password);
+    await deps.rateLimits.recordSignInFailure(email, origin.ipAddress);
     await recordAuditEvent(deps.db, 'sign_in_failed', { organizationId: null, userId: null, sessionId: null, origin }, deps.clock.now(), {
       email,
       cause: 'unknown_email',
@@ -98,12 +101,14 @@ export async function login(
   const keyOfAnotherOrganization =
     input.callerOrganizationId !== null && input.callerOrganizationId !== found.organization.id;
   if (!passwordMatches || keyOfAnotherOrganization) {
+    await deps.rateLimits.recordSignInFailure(email, origin.ipAddress);
     await recordAuditEvent(deps.db, 'sign_in_failed', actor, deps.clock.now(), {
       cause: passwordMatches ? 'api_key_of_another_organization' : 'wrong_password',
     });
     throw new AppError('invalid_credentials');
   }
   assertOrganizationActive(found.organization);
+  await deps.rateLimits.recordSignInSuccess(email, origin.ipAddress);
   const { sessionId, tokens } = await startSession(deps, { userId: found.user.id, organizationId: found.organization.id, origin });
   await recordAuditEvent(deps.db, 'sign_in', { ...actor, sessionId }, deps.clock.now());
   return tokens;

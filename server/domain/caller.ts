@@ -84,6 +84,7 @@ async function callerFromApiKey(deps: Deps, secret: string): Promise<Caller & { 
     throw new AppError('api_key_expired');
   }
   assertOrganizationActive(found.organization);
+  await deps.rateLimits.consumeApiKeyCall(found.apiKey.id);
   const lastUsed = found.apiKey.lastUsedAt?.getTime() ?? 0;
   if (now.getTime() - lastUsed >= ACTIVITY_WRITE_INTERVAL_SECONDS * 1000) {
     await touchApiKeyLastUsed(deps.db, found.apiKey.id, now, ACTIVITY_WRITE_INTERVAL_SECONDS);

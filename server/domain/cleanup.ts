@@ -1,23 +1,30 @@
 import { withExclusiveJobLock } from '../db/queries/locks';
+import { deleteExpiredRateLimitCounters } from '../db/queries/rate-limits';
 import { deleteEndedSessions } from '../db/queries/sessions';
 import type { Deps } from './deps';
 
 /**
  * Deletes sessions (and with them their refresh tokens) that ended more than the retention
  * period ago. Kept that long so a replayed token of a recently ended session is still
- * recognised and audited rather than unknown. Audit events are kept.
+ * recognised and audited rather than unknown. Audit events are kept. Rate-limit counters
+ * whose window has ended go too.
  */
 export async function purgeEndedSessions(deps: Deps): Promise<{ sessionsPurged: number; ranHere: boolean }> {
   const now = deps.clock.now().getTime();
   const retentionMs = deps.config.sessionRetentionSeconds * 1000;
-  const outcome = await withExclusiveJobLock(deps.db, 'gatehouse:purge-ended-sessions', (tx) =>
-    deleteEndedSessions(tx, {
+  const outcome = await withExclusiveJobLock(deps.db, 'gatehouse:purge-ended-sessions', async (tx) => {
+    const sessionsPurged = await deleteEndedSessions(tx, {
       endedBefore: new Date(now - retentionMs),
       idleSince: new Date(now - deps.config.sessionIdleTimeoutSeconds * 1000 - retentionMs),
-    }),
-  );
+    });
+    // The rate limiter keeps its own time (the wall clock), so its counters are judged by it too.
+    await deleteExpiredRateLimitCounters(tx, new Date(Date.now() - RATE_LIMIT_COUNTER_GRACE_MS));
+    return sessionsPurged;
+  });
   return outcome.ran ? { sessionsPurged: outcome.result, ranHere: true } : { sessionsPurged: 0, ranHere: false };
 }
+
+const RATE_LIMIT_COUNTER_GRACE_MS = 60 * 60 * 1000;
 
 /** Runs the purge now and then every interval; the returned function stops it. */
 export function schedulePurge(

@@ -1,6 +1,7 @@
 import type { Clock } from '../clock';
 import type { Database } from '../db/client';
 import type { Config } from '../env';
+import type { RateLimits } from './rate-limits';
 import type { AccessTokens } from './tokens';
 
 /** Counters the domain reports to; the HTTP layer turns them into Prometheus metrics. */
@@ -19,6 +20,7 @@ export interface Deps {
   accessTokens: AccessTokens;
   refreshDerivationKey: Buffer;
   telemetry: Telemetry;
+  rateLimits: RateLimits;
 }
 
 /** Where a request came from, recorded with sessions and audit events. */

@@ -80,6 +80,10 @@ export async function refreshSession(
     deps.telemetry.refreshed(
       error instanceof AppError && error.reason === 'refresh_token_reused' ? 'reuse_detected' : 'refused',
     );
+    // Guessing or replaying tokens costs the caller's address; a 429 replaces the 401 past the limit.
+    if (error instanceof AppError && error.code === 'UNAUTHORIZED') {
+      await deps.rateLimits.consumeRefreshFailure(input.origin.ipAddress);
+    }
     throw error;
   }
 }

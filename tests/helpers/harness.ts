@@ -26,6 +26,13 @@ export interface HttpResult {
   headers: Headers;
 }
 
+export const GENEROUS_RATE_LIMITS: Config['rateLimits'] = {
+  signInFailuresPer15Minutes: 10_000,
+  registrationsPerHour: 10_000,
+  refreshFailuresPerMinute: 10_000,
+  apiKeyCallsPerMinute: 1_000_000,
+};
+
 export const TEST_JWT_SECRET = 'test-secret-that-is-long-enough-for-hs256-0123456789';
 
 /** A real Gatehouse over real HTTP on a real database, on a random local port. */
@@ -34,7 +41,12 @@ export async function startGatehouse(
 ): Promise<Gatehouse> {
   const { handle, drop } = await openTestDatabase();
   const clock = new ManualClock();
-  const config: Config = { ...loadConfig({ NODE_ENV: 'test', DATABASE_URL: 'memory://' }), ...options.config };
+  const config: Config = {
+    ...loadConfig({ NODE_ENV: 'test', DATABASE_URL: 'memory://' }),
+    // Suites sign up and fail sign-ins from one address by the dozen; the limits have tests of their own.
+    rateLimits: GENEROUS_RATE_LIMITS,
+    ...options.config,
+  };
   const metrics = createMetrics({ processMetrics: false });
   const deps = createDeps({
     db: handle.db,

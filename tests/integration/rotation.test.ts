@@ -12,7 +12,7 @@ describe('refresh token rotation', () => {
   });
   afterAll(() => gate?.close());
 
-  it('50 concurrent refreshes of one token converge on one successor, many times over', async () => {
+  it('50 concurrent refreshes of one token converge on one successor, many times over', { timeout: 120_000 }, async () => {
     const account = await registerAccount(gate);
     let token = account.refreshToken;
     for (let round = 0; round < 5; round++) {

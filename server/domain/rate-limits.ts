@@ -1,0 +1,117 @@
+import { createHash } from 'node:crypto';
+import { isIPv6 } from 'node:net';
+import { RateLimiterDrizzle, RateLimiterRes } from 'rate-limiter-flexible';
+import type { Database } from '../db/client';
+import { rateLimits as rateLimitsTable } from '../db/schema';
+import type { RateLimitSettings } from '../env';
+import { AppError } from '../errors';
+import type { Telemetry } from './deps';
+
+/**
+ * Every limit, in points per window. Windows are short and blocks end with them, so
+ * someone else's failures can delay a legitimate user but never lock them out for good;
+ * a user signing in from their own address is only held back by the per-account limit.
+ */
+export function rateLimitPolicies(settings: RateLimitSettings) {
+  const signInFailures = settings.signInFailuresPer15Minutes;
+  return {
+    signInFailuresPerAccountAndIp: { points: signInFailures, durationSeconds: 15 * 60 },
+    // Wider nets for attacks spread over many addresses, or over many accounts from one.
+    signInFailuresPerAccount: { points: 4 * signInFailures, durationSeconds: 60 * 60 },
+    signInFailuresPerIp: { points: 20 * signInFailures, durationSeconds: 60 * 60 },
+    registrationsPerIp: { points: settings.registrationsPerHour, durationSeconds: 60 * 60 },
+    // Successful rotations are not counted: each needs the live token of a session, and the
+    // hot path stays one statement. Unknown, reused and dead tokens are.
+    refreshFailuresPerIp: { points: settings.refreshFailuresPerMinute, durationSeconds: 60 },
+    callsPerApiKey: { points: settings.apiKeyCallsPerMinute, durationSeconds: 60 },
+  } as const;
+}
+
+export type RateLimitName = keyof ReturnType<typeof rateLimitPolicies>;
+
+/** IPv6 clients usually own a whole /64: limiting single addresses would be no limit at all. */
+export function clientAddressKey(ipAddress: string | null): string {
+  if (!ipAddress) return 'unknown';
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(ipAddress);
+  if (mapped) return mapped[1]!;
+  if (!isIPv6(ipAddress)) return ipAddress;
+  const [head = '', tail = ''] = ipAddress.split('::');
+  const headGroups = head ? head.split(':') : [];
+  const tailGroups = tail ? tail.split(':') : [];
+  const missing = 8 - headGroups.length - tailGroups.length;
+  const groups = ipAddress.includes('::') ? [...headGroups, ...Array(missing).fill('0'), ...tailGroups] : headGroups;
+  return `${groups.slice(0, 4).map((group) => group.toLowerCase().replace(/^0+(?=.)/, '')).join(':')}::/64`;
+}
+
+/** Emails are personal data: the counters store a hash of them. */
+function accountKey(email: string): string {
+  return createHash('sha256').update(email).digest('base64url').slice(0, 22);
+}
+
+export function createRateLimits(db: Database, settings: RateLimitSettings, telemetry: Telemetry) {
+  const policies = rateLimitPolicies(settings);
+  const limiters = Object.fromEntries(
+    Object.entries(policies).map(([name, policy]) => [
+      name,
+      new RateLimiterDrizzle({
+        storeClient: db,
+        schema: rateLimitsTable,
+        keyPrefix: name,
+        points: policy.points,
+        duration: policy.durationSeconds,
+        // Expired rows are deleted by the purge job, in one instance, not by a timer in each.
+        clearExpiredByTimeout: false,
+      }),
+    ]),
+  ) as Record<RateLimitName, RateLimiterDrizzle>;
+
+  const refuse = (name: RateLimitName, msBeforeNext: number): never => {
+    telemetry.rateLimited(name);
+    throw new AppError('rate_limited', undefined, { retryAfterSeconds: Math.max(1, Math.ceil(msBeforeNext / 1000)) });
+  };
+
+  /** Counts one point; over the limit, refuses with 429. Storage errors propagate (503 when the database is down). */
+  const consume = async (name: RateLimitName, key: string): Promise<void> => {
+    try {
+      await limiters[name].consume(key);
+    } catch (rejection) {
+      if (rejection instanceof RateLimiterRes) refuse(name, rejection.msBeforeNext);
+      throw rejection;
+    }
+  };
+
+  /** Refuses if the key has used up its points, without counting. */
+  const assertNotExhausted = async (name: RateLimitName, key: string): Promise<void> => {
+    const state = await limiters[name].get(key);
+    if (state && state.consumedPoints >= policies[name].points) refuse(name, state.msBeforeNext);
+  };
+
+  const signInKeys = (email: string, ipAddress: string | null) => {
+    const address = clientAddressKey(ipAddress);
+    const account = accountKey(email);
+    return [
+      ['signInFailuresPerAccountAndIp', `${account}:${address}`],
+      ['signInFailuresPerAccount', account],
+      ['signInFailuresPerIp', address],
+    ] as const;
+  };
+
+  return {
+    async assertSignInAllowed(email: string, ipAddress: string | null): Promise<void> {
+      await Promise.all(signInKeys(email, ipAddress).map(([name, key]) => assertNotExhausted(name, key)));
+    },
+    async recordSignInFailure(email: string, ipAddress: string | null): Promise<void> {
+      // Penalties count without refusing: this attempt already has its answer (401).
+      await Promise.all(signInKeys(email, ipAddress).map(([name, key]) => limiters[name].penalty(key)));
+    },
+    async recordSignInSuccess(email: string, ipAddress: string | null): Promise<void> {
+      const [[name, key]] = signInKeys(email, ipAddress);
+      await limiters[name].delete(key);
+    },
+    consumeRegistration: (ipAddress: string | null) => consume('registrationsPerIp', clientAddressKey(ipAddress)),
+    consumeRefreshFailure: (ipAddress: string | null) => consume('refreshFailuresPerIp', clientAddressKey(ipAddress)),
+    consumeApiKeyCall: (apiKeyId: string) => consume('callsPerApiKey', apiKeyId),
+  };
+}
+
+export type RateLimits = ReturnType<typeof createRateLimits>;
