@@ -37,6 +37,11 @@ export const ERROR_REASONS = {
   api_key_not_found: { code: 'NOT_FOUND', message: 'API key not found' },
   invalid_cursor: { code: 'BAD_REQUEST', message: 'cursor is not one this listing returned' },
   invalid_current_password: { code: 'FORBIDDEN', message: 'The current password is not correct' },
+  password_too_short: { code: 'BAD_REQUEST', message: 'The password must be at least 8 characters long' },
+  password_too_common: {
+    code: 'BAD_REQUEST',
+    message: 'This password is one of the most commonly used ones; choose another',
+  },
   expiry_in_past: { code: 'BAD_REQUEST', message: 'expiresAt must be in the future' },
   email_taken: { code: 'CONFLICT', message: 'An account with this email already exists' },
   rate_limited: { code: 'TOO_MANY_REQUESTS', message: 'Too many requests; retry after the time in Retry-After' },

@@ -14,7 +14,13 @@ import { AppError } from '../errors';
 import { recordAuditEvent, type AuditActor } from './audit';
 import type { Deps, RequestOrigin } from './deps';
 import { assertOrganizationActive, type OrgPrimaryUse, type OrgSize, type OrgType } from './organizations';
-import { burnPasswordCheck, hashPassword, verifyPassword } from './passwords';
+import {
+  assertAcceptablePassword,
+  burnPasswordCheck,
+  hashPassword,
+  passwordHashNeedsUpgrade,
+  verifyPassword,
+} from './passwords';
 import { startSession, type TokenPair } from './sessions';
 
 export function normalizeEmail(email: string): string {
@@ -34,6 +40,7 @@ export async function createOrganizationWithOwner(
   input: { email: string; password: string; name?: string | null; organization: NewOrganizationInput },
   now: Date,
 ): Promise<{ user: UserRow; organization: OrganizationRow }> {
+  assertAcceptablePassword(input.password);
   const passwordHash = await hashPassword(input.password);
   try {
     return await db.transaction(async (tx) => {
@@ -109,6 +116,10 @@ export async function login(
   }
   assertOrganizationActive(found.organization);
   await deps.rateLimits.recordSignInSuccess(email, origin.ipAddress);
+  if (passwordHashNeedsUpgrade(found.user.passwordHash)) {
+    // The only moment the plain password is at hand: re-hash it under today's parameters.
+    await updateUserPasswordHash(deps.db, found.user.id, await hashPassword(input.password), deps.clock.now());
+  }
   const { sessionId, tokens } = await startSession(deps, { userId: found.user.id, organizationId: found.organization.id, origin });
   await recordAuditEvent(deps.db, 'sign_in', { ...actor, sessionId }, deps.clock.now());
   return tokens;
@@ -127,6 +138,7 @@ export async function changePassword(
   if (!user || !(await verifyPassword(user.passwordHash, input.currentPassword))) {
     throw new AppError('invalid_current_password');
   }
+  assertAcceptablePassword(input.newPassword);
   const passwordHash = await hashPassword(input.newPassword);
   const now = deps.clock.now();
   await updateUserPasswordHash(deps.db, user.id, passwordHash, now);

@@ -1,10 +1,14 @@
 import { hash, verify } from '@node-rs/argon2';
+import { dictionary } from '@zxcvbn-ts/language-common';
+import { AppError } from '../errors';
 
 // OWASP Password Storage Cheat Sheet minimum for argon2id: 19 MiB, 2 iterations, 1 lane.
 // @node-rs/argon2 runs on libuv's thread pool, so hashing never blocks the event loop.
 // `Algorithm` is a const enum that verbatimModuleSyntax cannot import; 2 is Algorithm.Argon2id.
 const ARGON2ID = 2;
-const ARGON2_OPTIONS = { algorithm: ARGON2ID, memoryCost: 19_456, timeCost: 2, parallelism: 1 };
+const MEMORY_COST_KIB = 19_456;
+const TIME_COST = 2;
+const ARGON2_OPTIONS = { algorithm: ARGON2ID, memoryCost: MEMORY_COST_KIB, timeCost: TIME_COST, parallelism: 1 };
 
 export function hashPassword(password: string): Promise<string> {
   return hash(password, ARGON2_OPTIONS);
@@ -18,9 +22,36 @@ export async function verifyPassword(passwordHash: string, password: string): Pr
   }
 }
 
+/** A hash made with weaker parameters than today's policy is replaced at the next sign-in. */
+export function passwordHashNeedsUpgrade(passwordHash: string): boolean {
+  const match = /^\$argon2id\$v=19\$m=(\d+),t=(\d+),p=(\d+)\$/.exec(passwordHash);
+  if (!match) return true;
+  return Number(match[1]) < MEMORY_COST_KIB || Number(match[2]) < TIME_COST;
+}
+
 // Verified against when the email is unknown, so that both answers take the same time.
 let dummyHash: Promise<string> | undefined;
 export async function burnPasswordCheck(password: string): Promise<void> {
   dummyHash ??= hashPassword('gatehouse-timing-equaliser');
   await verifyPassword(await dummyHash, password);
+}
+
+/**
+ * NIST SP 800-63B: at least 8 characters (counted as code points, so any script counts
+ * fairly), long ones welcome and never truncated, no composition rules, and none of the
+ * passwords attackers try first.
+ */
+export const PASSWORD_MIN_LENGTH = 8;
+
+let commonPasswords: Set<string> | undefined;
+function isCommonPassword(password: string): boolean {
+  commonPasswords ??= new Set(
+    dictionary['passwords-common'].filter((entry) => [...entry].length >= PASSWORD_MIN_LENGTH),
+  );
+  return commonPasswords.has(password.toLowerCase());
+}
+
+export function assertAcceptablePassword(password: string): void {
+  if ([...password].length < PASSWORD_MIN_LENGTH) throw new AppError('password_too_short');
+  if (isCommonPassword(password)) throw new AppError('password_too_common');
 }
