@@ -1,0 +1,222 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createApp } from '../../server/app';
+import { openDatabase, type DatabaseHandle } from '../../server/db/client';
+import { createDeps } from '../../server/deps';
+import { runAdmin } from '../../server/cli/run';
+import { loadConfig } from '../../server/env';
+import { ManualClock } from '../helpers/clock';
+import { openTestDatabase } from '../helpers/database';
+import { expectStatus } from '../helpers/fixtures';
+import { httpPost, TEST_JWT_SECRET, type HttpResult } from '../helpers/harness';
+
+const REPO = new URL('../..', import.meta.url).pathname;
+const DAY_SECONDS = 24 * 60 * 60;
+
+/**
+ * The database the CLI works on, of the suite's kind: a PGlite folder (one process at a time,
+ * so CLI runs and the checks over HTTP take turns), or a fresh PostgreSQL database.
+ */
+interface CliDatabase {
+  env: Record<string, string>;
+  open(): Promise<DatabaseHandle>;
+  release(handle: DatabaseHandle): Promise<void>;
+  remove(): Promise<void>;
+}
+
+async function cliDatabase(): Promise<CliDatabase> {
+  if (process.env.TEST_DATABASE_URL) {
+    const { handle, url, drop } = await openTestDatabase();
+    return {
+      env: { DATABASE_URL: url! },
+      open: async () => handle,
+      release: async () => {},
+      remove: async () => {
+        await handle.close();
+        await drop();
+      },
+    };
+  }
+  const dataDir = mkdtempSync(join(tmpdir(), 'gatehouse-admin-'));
+  return {
+    env: { DATA_DIR: dataDir },
+    open: () => openDatabase({ kind: 'pglite-dir', dir: join(dataDir, 'pglite') }),
+    release: (handle) => handle.close(),
+    remove: async () => rmSync(dataDir, { recursive: true, force: true }),
+  };
+}
+
+/**
+ * The entry point is run as a real process (`npm run admin`, `node server/cli/admin.ts`); the
+ * other commands go through the same runAdmin in-process, since a process per command costs
+ * seconds (tsx, then the database) and adds nothing a single spawn has not shown.
+ */
+describe('npm run admin', { timeout: 120_000 }, () => {
+  let database: CliDatabase;
+  beforeAll(async () => {
+    database = await cliDatabase();
+  });
+  afterAll(() => database?.remove());
+
+  const cliEnv = () => ({ ...database.env, JWT_SECRET: TEST_JWT_SECRET, NODE_ENV: 'test' });
+
+  /** As an operator runs it: a process of its own. */
+  function spawnAdmin(args: string[], { stdin, viaNpm = false }: { stdin?: string; viaNpm?: boolean } = {}) {
+    const env: Record<string, string | undefined> = { ...process.env, ...cliEnv() };
+    if (!database.env.DATABASE_URL) delete env.DATABASE_URL;
+    const child = viaNpm
+      ? spawn('npm', ['run', '--silent', 'admin', '--', ...args], { cwd: REPO, env })
+      : spawn(process.execPath, ['--import', 'tsx', 'server/cli/admin.ts', ...args], { cwd: REPO, env });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk) => (stdout += chunk));
+    child.stderr.on('data', (chunk) => (stderr += chunk));
+    child.stdin.end(stdin ?? '');
+    return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) =>
+      child.on('close', (code) => resolve({ code, stdout, stderr })),
+    );
+  }
+
+  /** The same command, run in this process. */
+  async function admin(args: string[], stdin = '') {
+    let stdout = '';
+    let stderr = '';
+    const code = await runAdmin(args, {
+      env: cliEnv(),
+      out: (text) => (stdout += `${text}\n`),
+      err: (text) => (stderr += `${text}\n`),
+      readStdin: async () => stdin,
+    });
+    return { code, stdout, stderr };
+  }
+
+  async function adminJson(args: string[], stdin?: string): Promise<any> {
+    const result = await admin([...args, '--json'], stdin);
+    expect(result.code, result.stderr).toBe(0);
+    return JSON.parse(result.stdout);
+  }
+
+  /** A Gatehouse on the CLI's database for the length of `check`, to see the effect over HTTP. */
+  async function overHttp(clock: ManualClock, check: (post: (path: string, body?: unknown, headers?: Record<string, string>) => Promise<HttpResult>) => Promise<void>) {
+    const handle = await database.open();
+    const config = loadConfig({ NODE_ENV: 'test', ...database.env });
+    const deps = createDeps({ db: handle.db, config, clock, jwtSecret: TEST_JWT_SECRET });
+    const app = createApp({ deps, checkDatabase: handle.ping, reportError: (error) => console.error(error) });
+    const server: Server = await new Promise((resolve) => {
+      const listening = app.listen(0, '127.0.0.1', () => resolve(listening));
+    });
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    try {
+      await check((path, body, headers = {}) => httpPost(url + path, body, headers));
+    } finally {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+      await database.release(handle);
+    }
+  }
+
+  const owner = { email: 'owner@admin-cli.test', password: 'owner password 123' };
+  let organizationId: string;
+  let firstKey: { id: string; key: string };
+  let secondKey: { id: string; key: string };
+
+  it('--help lists every command', async () => {
+    const result = await spawnAdmin(['--help'], { viaNpm: true });
+    expect(result.code, result.stderr).toBe(0);
+    for (const command of ['create-org', 'suspend-org', 'activate-org', 'set-plan', 'create-key', 'revoke-key', 'list-sessions', 'cleanup']) {
+      expect(result.stdout).toContain(command);
+    }
+  });
+
+  it('invalid input says what is wrong, by flag, and exits 2 without touching the database', async () => {
+    const result = await spawnAdmin(['create-org', '--name', 'X', '--type', 'company', '--size', '1-10', '--primary-use', 'sales', '--owner-email', 'not-an-email', '--owner-password', 'long enough pass']);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/--type: .*"government"/);
+    expect(result.stderr).toMatch(/--owner-email: /);
+    expect(result.stderr).not.toContain('Database:');
+
+    const unknown = await admin(['frobnicate']);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain('Unknown command');
+  });
+
+  it('create-org takes every seed enum field and an owner, and prints the first API key once', async () => {
+    const spawned = await spawnAdmin(
+      ['create-org', '--name', 'Acme Research', '--type', 'ngo', '--size', '500+', '--primary-use', 'market research', '--plan', 'basic',
+        '--owner-email', owner.email, '--owner-name', 'Owner', '--owner-password-stdin', '--json'],
+      { stdin: `${owner.password}\n` },
+    );
+    expect(spawned.code, spawned.stderr).toBe(0);
+    // The password came from stdin and is never echoed; the key is printed this once.
+    expect(spawned.stdout + spawned.stderr).not.toContain(owner.password);
+    const created = JSON.parse(spawned.stdout);
+    expect(created.organization).toMatchObject({ type: 'ngo', size: '500+', primaryUse: 'market research', plan: 'basic', status: 'active' });
+    expect(created.owner).toMatchObject({ email: owner.email, name: 'Owner' });
+    expect(created.apiKey.key).toMatch(/^gk_/);
+    organizationId = created.organization.id;
+    firstKey = created.apiKey;
+
+    const again = await admin(['create-org', '--name', 'Dup', '--type', 'ngo', '--size', '1-10', '--primary-use', 'sales', '--owner-email', owner.email, '--owner-password', 'another password']);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toContain('already exists');
+  });
+
+  it('create-key makes a key acting as a user; suspend-org stops the organization', async () => {
+    secondKey = await adminJson(['create-key', '--email', owner.email.toUpperCase(), '--name', 'second']);
+    expect(secondKey.key).toMatch(/^gk_/);
+    expect(await adminJson(['suspend-org', '--org', organizationId])).toMatchObject({ status: 'suspended' });
+
+    await overHttp(new ManualClock(), async (post) => {
+      const refused = await post('/auth/me', undefined, { 'x-api-key': firstKey.key });
+      expectStatus(refused, 403);
+      expect(refused.body.reason).toBe('organization_suspended');
+      expectStatus(await post('/auth/login', owner), 403);
+    });
+  });
+
+  it('an unknown organization or user: a clear message and exit 1', async () => {
+    const org = await admin(['activate-org', '--org', 'no-such-org']);
+    expect(org.code).toBe(1);
+    expect(org.stderr).toContain('No organization with id no-such-org');
+    const user = await admin(['list-sessions', '--email', 'nobody@admin-cli.test']);
+    expect(user.code).toBe(1);
+    expect(user.stderr).toContain('No user with email');
+  });
+
+  it('activate-org, set-plan and revoke-key take effect at once', async () => {
+    expect(await adminJson(['activate-org', '--org', organizationId])).toMatchObject({ status: 'active' });
+    expect(await adminJson(['set-plan', '--org', organizationId, '--plan', 'advanced'])).toMatchObject({ plan: 'advanced' });
+    expect((await admin(['set-plan', '--org', organizationId, '--plan', 'platinum'])).code).toBe(2);
+    await adminJson(['revoke-key', '--org', organizationId, '--key', firstKey.id]);
+
+    // A month ago the owner signed in and out (that session is long over); now they sign in again.
+    const clock = new ManualClock(new Date(Date.now() - 30 * DAY_SECONDS * 1000));
+    await overHttp(clock, async (post) => {
+      const revoked = await post('/auth/me', undefined, { 'x-api-key': firstKey.key });
+      expectStatus(revoked, 401);
+      expect(revoked.body.reason).toBe('api_key_revoked');
+      const me = await post('/auth/me', undefined, { 'x-api-key': secondKey.key });
+      expectStatus(me, 200);
+      expect(me.body.organization).toMatchObject({ plan: 'advanced', status: 'active', size: '500+', primaryUse: 'market research' });
+
+      const old = await post('/auth/login', owner, { 'user-agent': 'last month' });
+      expectStatus(old, 200);
+      expectStatus(await post('/auth/logout', { refresh_token: old.body.refresh_token }), 200);
+      clock.advanceSeconds(30 * DAY_SECONDS);
+      expectStatus(await post('/auth/login', owner, { 'user-agent': 'admin-cli test' }), 200);
+    });
+  });
+
+  it('list-sessions shows the active sessions of a user; cleanup purges the long-ended one', async () => {
+    const { sessions } = await adminJson(['list-sessions', '--email', owner.email]);
+    expect(sessions.map((session: { userAgent: string }) => session.userAgent)).toEqual(['admin-cli test']);
+    const cleanup = await spawnAdmin(['cleanup', '--json']);
+    expect(cleanup.code, cleanup.stderr).toBe(0);
+    expect(JSON.parse(cleanup.stdout)).toEqual({ sessionsPurged: 1, ranHere: true });
+  });
+});
