@@ -73,6 +73,7 @@ describe('the served /openapi.json', () => {
       }
     }
     expect(document.paths['/auth/revoke-session'].post.responses['404']).toBeDefined();
+    expect(document.paths['/auth/api-keys/revoke'].post.responses['404']).toBeDefined();
     expect(document.paths['/auth/register'].post.responses['409']).toBeDefined();
     // Every reason appears as an example under the status it answers with.
     const unauthorized = document.components.responses.Unauthorized.content['application/json'].examples;

@@ -12,6 +12,7 @@ export const revoke = sessionProcedure
       tags: ['api-keys'],
       summary: 'Revoke an API key',
       description: "The key stops working at once. A key of another organization answers 404, like an unknown one.",
+      errorResponses: { 404: "No such key in the caller's organization" },
     },
   })
   .input(revokeApiKeyInput)
