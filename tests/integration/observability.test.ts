@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectStatus, login, registerAccount, uniqueEmail } from '../helpers/fixtures';
-import { httpPost, startGatehouse, type Gatehouse } from '../helpers/harness';
+import { GENEROUS_RATE_LIMITS, httpPost, startGatehouse, type Gatehouse } from '../helpers/harness';
 import { metricValue, parsePrometheus, scrapeMetrics } from '../helpers/metrics';
 import { jsonLines, ProcessGroup, remoteGatehouse, stop } from '../helpers/process';
 
@@ -9,7 +9,8 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 describe('metrics and request ids', () => {
   let gate: Gatehouse;
   beforeAll(async () => {
-    gate = await startGatehouse();
+    // The production limit on failed sign-ins (5 per account and address), so that a refusal can be counted.
+    gate = await startGatehouse({ config: { rateLimits: { ...GENEROUS_RATE_LIMITS, signInFailuresPer15Minutes: 5 } } });
   }, 120_000);
   afterAll(() => gate?.close(), 60_000);
 
@@ -84,6 +85,21 @@ describe('metrics and request ids', () => {
     expect(delta('gatehouse_refreshes_total', { outcome: 'refused' })).toBe(2);
     expect(delta('gatehouse_refresh_token_reuse_detections_total')).toBe(1);
     expect(delta('gatehouse_http_requests_total', { operation: 'rest:auth.refresh', status: '401' })).toBe(3);
+  });
+
+  it('counts rate-limit refusals by limit', async () => {
+    const account = await registerAccount(gate);
+    const before = await scrapeMetrics(gate.url);
+    const statuses: number[] = [];
+    for (let attempt = 0; attempt < 7; attempt++) {
+      statuses.push((await gate.post('/auth/login', { email: account.email, password: 'not the password' })).status);
+    }
+    expect(statuses).toEqual([401, 401, 401, 401, 401, 429, 429]);
+    const after = await scrapeMetrics(gate.url);
+    const delta = (name: string, labels: Record<string, string> = {}) => metricValue(after, name, labels) - metricValue(before, name, labels);
+    expect(delta('gatehouse_rate_limited_total')).toBe(2);
+    expect(delta('gatehouse_rate_limited_total', { limit: 'signInFailuresPerAccountAndIp' })).toBe(2);
+    expect(delta('gatehouse_http_requests_total', { operation: 'rest:auth.login', status: '429' })).toBe(2);
   });
 
   it('echoes a safe X-Request-Id and generates one otherwise', async () => {
