@@ -8,7 +8,12 @@ export interface ScenarioResult {
   errors: number;
   requests: number;
   note?: string;
+  /** CPU microseconds per request: Gatehouse (or the Express arm), PostgreSQL backends, this process. */
+  cpu?: { serverUs: number; databaseUs: number; loadGeneratorUs: number };
 }
+
+/** Runs a scenario and keeps its result; the runner adds what it measured around it. */
+export type Measure = (run: () => Promise<ScenarioResult>, serverPid?: number) => Promise<ScenarioResult>;
 
 export function percentile(sortedAscending: ArrayLike<number>, fraction: number): number {
   if (sortedAscending.length === 0) return 0;

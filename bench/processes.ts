@@ -107,7 +107,7 @@ export function killAllServerProcessesNow(): void {
   }
 }
 
-function processTree(pid: number): number[] {
+export function processTree(pid: number): number[] {
   const pids = [pid];
   for (let i = 0; i < pids.length; i++) {
     try {

@@ -5,11 +5,16 @@ const padLeft = (text: string, width: number) => text.padStart(width);
 
 export function printTable(results: ScenarioResult[]): void {
   const nameWidth = Math.max(...results.map((result) => result.name.length), 8) + 2;
-  console.log(`\n${pad('scenario', nameWidth)}${padLeft('req/s', 10)}${padLeft('p50 ms', 10)}${padLeft('p99 ms', 10)}${padLeft('errors', 9)}  note`);
+  console.log(
+    `\n${pad('scenario', nameWidth)}${padLeft('req/s', 10)}${padLeft('p50 ms', 10)}${padLeft('p99 ms', 10)}${padLeft('errors', 9)}` +
+      `${padLeft('CPU µs/req: server', 20)}${padLeft('postgres', 10)}${padLeft('loadgen', 9)}  note`,
+  );
   for (const result of results) {
     console.log(
       `${pad(result.name, nameWidth)}${padLeft(round(result.rps, 0).toString(), 10)}${padLeft(round(result.p50Ms, 2).toString(), 10)}` +
-        `${padLeft(round(result.p99Ms, 2).toString(), 10)}${padLeft(result.errors.toString(), 9)}  ${result.note ?? ''}`,
+        `${padLeft(round(result.p99Ms, 2).toString(), 10)}${padLeft(result.errors.toString(), 9)}` +
+        `${padLeft(String(result.cpu?.serverUs ?? ''), 20)}${padLeft(String(result.cpu?.databaseUs ?? ''), 10)}` +
+        `${padLeft(String(result.cpu?.loadGeneratorUs ?? ''), 9)}  ${result.note ?? ''}`,
     );
   }
 }

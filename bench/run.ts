@@ -15,7 +15,8 @@ import {
 import { BENCH_PASSWORD, SeededUserAllocator } from './fixtures';
 import { expressPlan, loadHttp, refreshChainPlan, type Transport } from './http-load';
 import { runSessionScenarios } from './session-scenarios';
-import { ratio, round, type ScenarioResult } from './measure';
+import { type Measure, ratio, round, type ScenarioResult } from './measure';
+import { startCpuMeter } from './cpu';
 import { parseBenchOptions } from './options';
 import { pacedRefresh } from './paced-load';
 import {
@@ -88,7 +89,13 @@ async function main() {
 
   const allocate = new SeededUserAllocator(seed, options.sessions);
   const results: ScenarioResult[] = [];
-  const record = (result: ScenarioResult) => (results.push(result), result);
+  const measure: Measure = async (run, serverPid) => {
+    const stopCpu = await startCpuMeter(admin, serverPid);
+    const result = await run();
+    result.cpu = await stopCpu(result.requests);
+    results.push(result);
+    return result;
+  };
   const http = { connections, durationSeconds };
 
   const gatehouse = await startServerProcess(
@@ -109,33 +116,45 @@ async function main() {
   for (const transport of ['rest', 'trpc'] as const) {
     await loadHttp('warm-up', { ...base, connections, durationSeconds: warmupSeconds }, refreshChainPlan(transport, allocate.sessions(connections)));
   }
-  const refreshRest = record(await refreshOver('rest'));
-  const refreshTrpc = record(await refreshOver('trpc'));
+  const refreshRest = await measure(() => refreshOver('rest'), gatehouse.pid);
+  const refreshTrpc = await measure(() => refreshOver('trpc'), gatehouse.pid);
 
-  const sqlArm = { url: database.url, poolSize, concurrency: connections, durationSeconds };
-  const ceiling = record(await runSqlCeiling('(a) SQL ceiling', { ...sqlArm, statements, sessions: allocate.sessions(connections) }));
-  const ceilingUnprepared = record(
-    await runSqlCeiling('(a) SQL ceiling, unprepared', { ...sqlArm, statements, sessions: allocate.sessions(connections), prepare: false }),
+  // Each SQL arm gets a fresh pool of the server's size, closed only after its backends' CPU is read.
+  const withPool = async (arm: (sql: postgres.Sql) => Promise<ScenarioResult>) => {
+    const sql = postgres(database!.url, { max: poolSize, onnotice: () => {} });
+    try {
+      return await measure(() => arm(sql));
+    } finally {
+      await sql.end({ timeout: 5 });
+    }
+  };
+  const sqlArm = { concurrency: connections, durationSeconds };
+  const ceiling = await withPool((sql) =>
+    runSqlCeiling('(a) SQL ceiling', { ...sqlArm, sql, statements, sessions: allocate.sessions(connections) }),
+  );
+  const ceilingUnprepared = await withPool((sql) =>
+    runSqlCeiling('(a) SQL ceiling, unprepared', { ...sqlArm, sql, statements, sessions: allocate.sessions(connections), prepare: false }),
   );
   ceilingUnprepared.note = 'as drizzle sends it';
-  const floor = record(await runSqlFloor('(b) SQL floor', { ...sqlArm, sessions: allocate.sessions(connections) }));
+  const floor = await withPool((sql) => runSqlFloor('(b) SQL floor', { ...sqlArm, sql, sessions: allocate.sessions(connections) }));
 
   const express = await startServerProcess('Express', 'bench/express-server.ts', serverEnv);
   await loadHttp('warm-up', { baseUrl: express.baseUrl, connections, durationSeconds: warmupSeconds }, expressPlan());
-  const expressResult = record(await loadHttp('(c) bare Express', { baseUrl: express.baseUrl, ...http }, expressPlan()));
+  const expressResult = await measure(() => loadHttp('(c) bare Express', { baseUrl: express.baseUrl, ...http }, expressPlan()), express.pid);
   await express.stop();
 
   // p99 at half the peak rate: the latency a client sees on a server that is busy, not saturated.
   const halfPeak = options.refreshOnly
     ? undefined
-    : record(
-        await pacedRefresh('refresh rest, half peak', {
+    : await measure(() =>
+        pacedRefresh('refresh rest, half peak', {
           ...base,
           transport: 'rest',
           ratePerSecond: refreshRest.rps / 2,
           durationSeconds,
           sessions: allocate.sessions(connections),
         }),
+        gatehouse.pid,
       );
 
   let memoryBeforeLogin = 0;
@@ -146,13 +165,14 @@ async function main() {
         ...http,
         allocate,
         signIn,
-        record,
+        measure,
+        serverPid: gatehouse.pid,
         beforeLogin: () => (memoryBeforeLogin = memory.peak()),
       });
 
   const scale =
     options.scaleSessions > options.sessions && !options.refreshOnly
-      ? await runScalePhase({ admin, seed, passwordHash, options, allocate, baseUrl: gatehouse.baseUrl, record })
+      ? await runScalePhase({ admin, seed, passwordHash, options, allocate, baseUrl: gatehouse.baseUrl, serverPid: gatehouse.pid, measure })
       : undefined;
 
   memory.stop();
@@ -189,12 +209,17 @@ async function main() {
     refresh_trpc_p99_ms: round(refreshTrpc.p99Ms, 2),
     refresh_half_peak_rate: halfPeak ? round(halfPeak.rps) : null,
     refresh_p99_ms_half_peak: halfPeak ? round(halfPeak.p99Ms, 2) : null,
+    refresh_server_cpu_us: refreshRest.cpu?.serverUs ?? null,
+    refresh_postgres_cpu_us: refreshRest.cpu?.databaseUs ?? null,
     sql_ceiling_rps: round(ceiling.rps),
+    sql_ceiling_postgres_cpu_us: ceiling.cpu?.databaseUs ?? null,
+    sql_ceiling_client_cpu_us: ceiling.cpu?.loadGeneratorUs ?? null,
     sql_ceiling_unprepared_rps: round(ceilingUnprepared.rps),
     ratio_refresh_to_sql_ceiling: refreshRatios.ceiling,
     sql_floor_rps: round(floor.rps),
     ratio_refresh_to_sql_floor: refreshRatios.floor,
     express_rps: round(expressResult.rps),
+    express_server_cpu_us: expressResult.cpu?.serverUs ?? null,
     ratio_refresh_to_express: refreshRatios.express,
     sessions_rps: others ? round(others.sessions.rest.rps) : null,
     sessions_trpc_rps: others ? round(others.sessions.trpc.rps) : null,

@@ -1,7 +1,7 @@
 import { seedGatehouseSessions, type Sql } from './database';
 import type { SeededUserAllocator } from './fixtures';
 import { loadHttp, refreshChainPlan } from './http-load';
-import { ratio, type ScenarioResult } from './measure';
+import { ratio, type Measure } from './measure';
 import type { BenchOptions } from './options';
 import { timed } from './report';
 
@@ -17,7 +17,8 @@ export async function runScalePhase({
   options,
   allocate,
   baseUrl,
-  record,
+  serverPid,
+  measure,
 }: {
   admin: Sql;
   seed: string;
@@ -25,20 +26,23 @@ export async function runScalePhase({
   options: BenchOptions;
   allocate: SeededUserAllocator;
   baseUrl: string;
-  record: (result: ScenarioResult) => ScenarioResult;
+  serverPid: number;
+  measure: Measure;
 }) {
   const { connections, durationSeconds } = options;
   const load = { baseUrl, connections, durationSeconds };
-  const before = record(
-    await loadHttp(`refresh rest @${options.sessions}`, load, refreshChainPlan('rest', allocate.spreadSessions(connections, options.sessions))),
+  const before = await measure(
+    () => loadHttp(`refresh rest @${options.sessions}`, load, refreshChainPlan('rest', allocate.spreadSessions(connections, options.sessions))),
+    serverPid,
   );
   const seeding = await timed(`growing to ${options.scaleSessions} sessions`, () =>
     seedGatehouseSessions(admin, { seed, from: options.sessions, to: options.scaleSessions, passwordHash }),
   );
   // Let the server settle after a write burst of that size (checkpoint, autovacuum) before measuring.
   await admin.unsafe('checkpoint').catch(() => {}); // needs pg_checkpoint; settling is a nicety
-  const after = record(
-    await loadHttp(`refresh rest @${options.scaleSessions}`, load, refreshChainPlan('rest', allocate.spreadSessions(connections, options.scaleSessions))),
+  const after = await measure(
+    () => loadHttp(`refresh rest @${options.scaleSessions}`, load, refreshChainPlan('rest', allocate.spreadSessions(connections, options.scaleSessions))),
+    serverPid,
   );
   after.note = `tables grown in ${seeding.seconds} s`;
   return {

@@ -1,6 +1,6 @@
 import { type SeededSession, type SeededUserAllocator, userEmail, userIndexOfSession } from './fixtures';
 import { loadHttp, loginPlan, revokePlan, sessionsListPlan, type Transport } from './http-load';
-import type { ScenarioResult } from './measure';
+import type { Measure, ScenarioResult } from './measure';
 
 type SignIn = (session: SeededSession) => Promise<string>;
 export type ByTransport = Record<Transport, ScenarioResult>;
@@ -16,7 +16,8 @@ export async function runSessionScenarios({
   durationSeconds,
   allocate,
   signIn,
-  record,
+  measure,
+  serverPid,
   beforeLogin,
 }: {
   baseUrl: string;
@@ -24,7 +25,8 @@ export async function runSessionScenarios({
   durationSeconds: number;
   allocate: SeededUserAllocator;
   signIn: SignIn;
-  record: (result: ScenarioResult) => ScenarioResult;
+  measure: Measure;
+  serverPid: number;
   beforeLogin: () => void;
 }): Promise<{ sessions: ByTransport; revoke: ByTransport; login: ByTransport }> {
   const load = { baseUrl, connections, durationSeconds };
@@ -33,7 +35,7 @@ export async function runSessionScenarios({
   const listerTokens = await Promise.all(allocate.users(connections).map((sessions) => signIn(sessions[0]!)));
   const sessions = {} as ByTransport;
   for (const transport of transports) {
-    sessions[transport] = record(await loadHttp(`sessions ${transport}`, load, sessionsListPlan(transport, listerTokens)));
+    sessions[transport] = await measure(() => loadHttp(`sessions ${transport}`, load, sessionsListPlan(transport, listerTokens)), serverPid);
   }
 
   const revoke = {} as ByTransport;
@@ -44,14 +46,14 @@ export async function runSessionScenarios({
         otherSessionIds: sessions.slice(1).map((session) => session.sessionId),
       })),
     );
-    revoke[transport] = record(await loadHttp(`revoke-session ${transport}`, load, revokePlan(transport, callers)));
+    revoke[transport] = await measure(() => loadHttp(`revoke-session ${transport}`, load, revokePlan(transport, callers)), serverPid);
   }
 
   beforeLogin();
   const login = {} as ByTransport;
   for (const transport of transports) {
     const emails = allocate.users(connections).map((sessions) => userEmail(userIndexOfSession(sessions[0]!.index)));
-    login[transport] = record(await loadHttp(`login ${transport}`, load, loginPlan(transport, emails)));
+    login[transport] = await measure(() => loadHttp(`login ${transport}`, load, loginPlan(transport, emails)), serverPid);
     login[transport].note = 'argon2id verify per request, by design';
   }
   return { sessions, revoke, login };

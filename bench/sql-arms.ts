@@ -119,9 +119,9 @@ const nextToken = (token: string) => hashToken(`${token}:next`);
  */
 export async function runSqlCeiling(
   name: string,
-  { url, poolSize, concurrency, durationSeconds, statements, sessions, prepare = true }: {
-    url: string;
-    poolSize: number;
+  { sql, concurrency, durationSeconds, statements, sessions, prepare = true }: {
+    /** A pool of the server's size; the caller closes it after reading its backends' CPU. */
+    sql: postgres.Sql;
     concurrency: number;
     durationSeconds: number;
     statements: CapturedStatement[];
@@ -129,7 +129,6 @@ export async function runSqlCeiling(
     prepare?: boolean;
   },
 ): Promise<ScenarioResult> {
-  const sql = postgres(url, { max: poolSize, onnotice: () => {} });
   const tokens = sessions.map((session) => session.refreshToken);
   const valuesFor = (statement: CapturedStatement, session: SeededSession, token: string, successor: string, now: number) =>
     statement.parameters.map((source) => {
@@ -150,37 +149,33 @@ export async function runSqlCeiling(
           return source.value;
       }
     }) as postgres.ParameterOrJSON<never>[];
-  try {
-    return await closedLoop(name, { concurrency, durationSeconds }, async (worker) => {
-      const session = sessions[worker]!;
-      const token = tokens[worker]!;
-      const successor = nextToken(token);
-      const now = Date.now();
-      let rotated = false;
-      const runAll = async (connection: postgres.Sql) => {
-        for (const statement of statements) {
-          const rows = await connection.unsafe(statement.text, valuesFor(statement, session, token, successor, now), { prepare });
-          // Only the rotation returns rows (the rotated session); BEGIN, COMMIT and audits return none.
-          if (rows.length > 0) rotated = true;
-        }
-      };
-      if (statements.length === 1) {
-        await runAll(sql);
-      } else {
-        // Several statements (a transaction, say) belong on one connection, in order.
-        const reserved = await sql.reserve();
-        try {
-          await runAll(reserved);
-        } finally {
-          reserved.release();
-        }
+  return closedLoop(name, { concurrency, durationSeconds }, async (worker) => {
+    const session = sessions[worker]!;
+    const token = tokens[worker]!;
+    const successor = nextToken(token);
+    const now = Date.now();
+    let rotated = false;
+    const runAll = async (connection: postgres.Sql) => {
+      for (const statement of statements) {
+        const rows = await connection.unsafe(statement.text, valuesFor(statement, session, token, successor, now), { prepare });
+        // Only the rotation returns rows (the rotated session); BEGIN, COMMIT and audits return none.
+        if (rows.length > 0) rotated = true;
       }
-      if (rotated) tokens[worker] = successor;
-      return rotated;
-    });
-  } finally {
-    await sql.end({ timeout: 5 });
-  }
+    };
+    if (statements.length === 1) {
+      await runAll(sql);
+    } else {
+      // Several statements (a transaction, say) belong on one connection, in order.
+      const reserved = await sql.reserve();
+      try {
+        await runAll(reserved);
+      } finally {
+        reserved.release();
+      }
+    }
+    if (rotated) tokens[worker] = successor;
+    return rotated;
+  });
 }
 
 /**
@@ -190,37 +185,31 @@ export async function runSqlCeiling(
  */
 export async function runSqlFloor(
   name: string,
-  { url, poolSize, concurrency, durationSeconds, sessions }: {
-    url: string;
-    poolSize: number;
+  { sql, concurrency, durationSeconds, sessions }: {
+    sql: postgres.Sql;
     concurrency: number;
     durationSeconds: number;
     sessions: SeededSession[];
   },
 ): Promise<ScenarioResult> {
-  const sql = postgres(url, { max: poolSize, onnotice: () => {} });
   const tokens = sessions.map((session) => session.refreshToken);
-  try {
-    return await closedLoop(name, { concurrency, durationSeconds }, async (worker) => {
-      const token = tokens[worker]!;
-      const successor = nextToken(token);
-      const rows = await sql`
-        with rotated as (
-          update floor_refresh_tokens set rotated_at = now()
-           where token_hash = ${hashToken(token)} and rotated_at is null
-          returning session_id
-        ), successor as (
-          insert into floor_refresh_tokens (token_hash, session_id)
-          select ${hashToken(successor)}, session_id from rotated
-        ), touched as (
-          update floor_sessions set last_accessed_at = now() where id = (select session_id from rotated)
-        )
-        select session_id from rotated`;
-      if (rows.length === 0) return false;
-      tokens[worker] = successor;
-      return true;
-    });
-  } finally {
-    await sql.end({ timeout: 5 });
-  }
+  return closedLoop(name, { concurrency, durationSeconds }, async (worker) => {
+    const token = tokens[worker]!;
+    const successor = nextToken(token);
+    const rows = await sql`
+      with rotated as (
+        update floor_refresh_tokens set rotated_at = now()
+         where token_hash = ${hashToken(token)} and rotated_at is null
+        returning session_id
+      ), successor as (
+        insert into floor_refresh_tokens (token_hash, session_id)
+        select ${hashToken(successor)}, session_id from rotated
+      ), touched as (
+        update floor_sessions set last_accessed_at = now() where id = (select session_id from rotated)
+      )
+      select session_id from rotated`;
+    if (rows.length === 0) return false;
+    tokens[worker] = successor;
+    return true;
+  });
 }
