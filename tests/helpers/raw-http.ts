@@ -1,22 +1,25 @@
 import { request } from 'node:http';
 import { connect } from 'node:net';
 
-export interface HeldRequest {
-  /** Resolves once the headers and the first part of the body have been handed to the socket. */
-  written: Promise<void>;
-  /** Sends the rest of the body. */
+export interface InFlightRequest {
+  /**
+   * Resolves once the server has read the request's headers: it answered `100 Continue`, so
+   * from its side the request is in progress (not an idle connection, not one still waiting
+   * in the accept queue).
+   */
+  started: Promise<void>;
+  /** Sends the body (after `started`) and ends the request. */
   finish(): void;
   /** The response, read to its end. */
   response: Promise<{ status: number; body: any }>;
 }
 
 /**
- * A POST with a JSON body whose first `sendFirst` bytes are sent at once and the rest only
- * when `finish()` is called: a request that is certainly in flight, on its own connection.
+ * A POST with a JSON body, on its own connection, whose body is only sent when `finish()` is
+ * called: a request that is certainly in flight on the server for as long as the test wants.
  */
-export function heldPost(baseUrl: string, path: string, body: unknown, sendFirst = Infinity): HeldRequest {
+export function inFlightPost(baseUrl: string, path: string, body: unknown): InFlightRequest {
   const payload = Buffer.from(JSON.stringify(body));
-  const cut = Math.min(sendFirst, payload.length);
   const url = new URL(path, baseUrl);
   const req = request({
     host: url.hostname,
@@ -24,7 +27,7 @@ export function heldPost(baseUrl: string, path: string, body: unknown, sendFirst
     path: url.pathname,
     method: 'POST',
     agent: false,
-    headers: { 'content-type': 'application/json', 'content-length': String(payload.length) },
+    headers: { 'content-type': 'application/json', 'content-length': String(payload.length), expect: '100-continue' },
   });
   const response = new Promise<{ status: number; body: any }>((resolve, reject) => {
     req.on('error', reject);
@@ -45,15 +48,16 @@ export function heldPost(baseUrl: string, path: string, body: unknown, sendFirst
     });
   });
   response.catch(() => {});
-  const written = new Promise<void>((resolve, reject) => {
+  const started = new Promise<void>((resolve, reject) => {
+    req.on('continue', () => resolve());
     req.on('error', reject);
-    req.write(payload.subarray(0, cut), () => resolve());
   });
-  written.catch(() => {});
+  started.catch(() => {});
+  req.flushHeaders();
   return {
-    written,
+    started,
     finish() {
-      req.end(payload.subarray(cut));
+      req.end(payload);
     },
     response,
   };
