@@ -41,6 +41,34 @@ const emptyBodyIsJson: RequestHandler = (req, _res, next) => {
   next();
 };
 
+/**
+ * No Gatehouse input is nested more than a few levels; a body nested thousands deep would
+ * only overflow the stack when re-serialised further down (a 500). Checked without recursion.
+ */
+const MAX_JSON_DEPTH = 32;
+function jsonDepthExceeds(value: unknown, maxDepth: number): boolean {
+  const pending: Array<[unknown, number]> = [[value, 1]];
+  while (pending.length > 0) {
+    const [current, depth] = pending.pop()!;
+    if (current === null || typeof current !== 'object') continue;
+    if (depth > maxDepth) return true;
+    for (const child of Object.values(current)) pending.push([child, depth + 1]);
+  }
+  return false;
+}
+
+/** tRPC labels a few of its JSON error bodies text/plain (a 415, a bad batch): every answer here is JSON. */
+const labelJson: RequestHandler = (_req, res, next) => {
+  const writeHead = res.writeHead;
+  res.writeHead = function (this: typeof res, ...args: Parameters<typeof writeHead>) {
+    if (String(res.getHeader('content-type') ?? '').startsWith('text/plain')) {
+      res.setHeader('Content-Type', 'application/json');
+    }
+    return writeHead.apply(this, args);
+  } as typeof writeHead;
+  next();
+};
+
 /** Tokens and keys travel in these responses: nothing may cache them. */
 const noStore: RequestHandler = (_req, res, next) => {
   res.setHeader('Cache-Control', 'no-store');
@@ -132,6 +160,7 @@ export function createApp({
   app.use(
     '/trpc',
     noStore,
+    labelJson,
     emptyBodyIsJson,
     createExpressMiddleware({
       router: appRouter,
@@ -174,6 +203,9 @@ export function createApp({
     // Parsed here so that `application/json; charset=utf-8` bodies are not lost.
     express.json({ limit: BODY_LIMIT_BYTES, strict: true }),
     (req, res, next) => {
+      if (jsonDepthExceeds(req.body, MAX_JSON_DEPTH)) {
+        return sendError(res, 400, 'BAD_REQUEST', `Request body is nested more than ${MAX_JSON_DEPTH} levels deep`);
+      }
       void rest(req, res, next);
     },
   );

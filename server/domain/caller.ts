@@ -58,7 +58,11 @@ async function callerFromAccessToken(deps: Deps, token: string): Promise<Caller 
   if (!verified.ok) throw new AppError(verified.reason);
   const found = await findSessionWithOwner(deps.db, verified.claims.sessionId);
   // The token verified, so its session existed; if it is gone it was purged after ending.
-  if (!found || found.user.id !== verified.claims.userId) throw new AppError('session_revoked');
+  if (!found) throw new AppError('session_revoked');
+  // Claims that disagree with the session were not minted by this service for it.
+  if (found.user.id !== verified.claims.userId || found.organization.id !== verified.claims.organizationId) {
+    throw new AppError('invalid_access_token');
+  }
   // An access token of an ended session is refused at once, not when it expires.
   const ended = sessionEndReason(found.session, now, deps.config.sessionIdleTimeoutSeconds);
   if (ended) throw new AppError(ended);
