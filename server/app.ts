@@ -93,7 +93,10 @@ function operationNamer(): (path: string) => string {
     const restPath = procedure._def.meta?.openapi?.path;
     if (restPath) byPath.set(restPath, `rest:${name}`);
   }
-  return (path) => byPath.get(path) ?? (path.startsWith('/docs') ? 'docs' : path.startsWith('/trpc/') ? 'rpc:batch' : 'other');
+  return (path) => {
+    const canonical = path.startsWith('/api/auth') ? path.slice('/api'.length) : path;
+    return byPath.get(canonical) ?? (path.startsWith('/docs') ? 'docs' : path.startsWith('/trpc/') ? 'rpc:batch' : 'other');
+  };
 }
 
 /** 429s carry Retry-After, over both faces. */

@@ -44,7 +44,8 @@ export function requestLogging(
     const started = process.hrtime.bigint();
     res.on('finish', () => {
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-      const operation = operationOf(req.path);
+      // originalUrl: mounted routers (/trpc) rewrite req.url while they handle a request.
+      const operation = operationOf(new URL(req.originalUrl, 'http://gatehouse.invalid').pathname);
       onFinish?.(operation, res.statusCode, seconds);
       const line = {
         requestId,
