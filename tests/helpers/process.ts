@@ -20,14 +20,15 @@ export interface StartOptions {
   /**
    * 'tsx' runs `node_modules/.bin/tsx server/main.ts` as `npm start` does; tsx then runs the
    * server in a child process of its own and relays signals. 'node' runs
-   * `node --import tsx server/main.ts`: one process, so that a SIGKILL reaches the server itself.
+   * `node --import tsx server/main.ts` (through tests/helpers/orphan-guard.ts): one process, so
+   * that a SIGKILL reaches the server itself, and one that ends if the test worker dies.
    */
   runner?: 'tsx' | 'node';
 }
 
 /** Runs `server/main.ts` with only the given environment on top of PATH. */
 export function startProcess(env: Record<string, string>, { runner = 'tsx' }: StartOptions = {}): GatehouseProcess {
-  const [command, args] = runner === 'tsx' ? [TSX, ['server/main.ts']] : [process.execPath, ['--import', 'tsx', 'server/main.ts']];
+  const [command, args] = runner === 'tsx' ? [TSX, ['server/main.ts']] : [process.execPath, ['--import', 'tsx', 'tests/helpers/orphan-guard.ts', 'server/main.ts']];
   const child = spawn(command, args, { cwd: ROOT, env: { PATH: process.env.PATH!, ...env } });
   let output = '';
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
