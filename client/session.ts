@@ -51,7 +51,8 @@ export function createSessionKeeper({ storage, requestRefresh, fetch, now, refre
       if (storage.get()?.refresh_token !== stale.refresh_token) return storage.get();
       storage.clear();
       const reason = ((error as { data?: { reason?: ErrorReason } }).data?.reason ?? 'unauthorized') as SessionEndReason;
-      for (const listener of listeners) listener(reason);
+      // Outside this promise: a throwing listener must not fail the calls waiting on the refresh.
+      for (const listener of listeners) queueMicrotask(() => listener(reason));
       return null;
     }
   }
@@ -62,7 +63,8 @@ export function createSessionKeeper({ storage, requestRefresh, fetch, now, refre
     if (!tokens) return null;
     const expiresAtMs = accessTokenExpiresAtMs(tokens.access_token);
     if (expiresAtMs === null || expiresAtMs - now() > refreshLeewayMs) return tokens.access_token;
-    return (await refreshOnce(tokens))?.access_token ?? null;
+    // If the early refresh failed for a passing reason, the old token may still have seconds to live.
+    return (await refreshOnce(tokens))?.access_token ?? storage.get()?.access_token ?? null;
   }
 
   /** After the server refused `rejected`: a newer access token to retry with, or null. */
