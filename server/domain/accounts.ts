@@ -2,7 +2,6 @@ import { createId } from '@paralleldrive/cuid2';
 import type { Database } from '../db/client';
 import { insertOrganization, type OrganizationRow } from '../db/queries/organizations';
 import { isUniqueViolation } from '../db/queries/raw';
-import { revokeUserSessions } from '../db/queries/sessions';
 import {
   findUserById,
   findUserWithOrganizationByEmail,
@@ -21,7 +20,7 @@ import {
   passwordHashNeedsUpgrade,
   verifyPassword,
 } from './passwords';
-import { startSession, type TokenPair } from './sessions';
+import { endOtherUserSessions, startSession, type TokenPair } from './sessions';
 
 export function normalizeEmail(email: string): string {
   return email.trim().toLowerCase();
@@ -140,13 +139,6 @@ export async function changePassword(
   }
   assertAcceptablePassword(input.newPassword);
   const passwordHash = await hashPassword(input.newPassword);
-  const now = deps.clock.now();
-  await updateUserPasswordHash(deps.db, user.id, passwordHash, now);
-  const ended = await revokeUserSessions(deps.db, {
-    userId: user.id,
-    now,
-    reason: 'password_changed',
-    exceptSessionId: actor.sessionId,
-  });
-  await recordAuditEvent(deps.db, 'password_changed', actor, now, { sessionsEnded: ended.length });
+  await updateUserPasswordHash(deps.db, user.id, passwordHash, deps.clock.now());
+  await endOtherUserSessions(deps, actor, 'password_changed');
 }

@@ -187,19 +187,23 @@ export async function endAllUserSessions(deps: Deps, actor: AuditActor & { userI
   await recordAuditEvent(deps.db, 'logout_all', actor, now, { sessionsEnded: ended.length });
 }
 
-/** "Sign out everywhere else": every session of the user but the one making the call. */
+/**
+ * "Sign out everywhere else": every session of the user but the one making the call. The
+ * cause is both the sessions' revocation reason and the audit event recorded.
+ */
 export async function endOtherUserSessions(
   deps: Deps,
   actor: AuditActor & { userId: string; sessionId: string },
+  cause: 'other_sessions_revoked' | 'password_changed' = 'other_sessions_revoked',
 ): Promise<number> {
   const now = deps.clock.now();
   const ended = await revokeUserSessions(deps.db, {
     userId: actor.userId,
     now,
-    reason: 'other_sessions_revoked',
+    reason: cause,
     exceptSessionId: actor.sessionId,
   });
-  await recordAuditEvent(deps.db, 'other_sessions_revoked', actor, now, { sessionsEnded: ended.length });
+  await recordAuditEvent(deps.db, cause, actor, now, { sessionsEnded: ended.length });
   return ended.length;
 }
 
