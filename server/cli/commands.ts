@@ -95,10 +95,11 @@ export const COMMANDS: Record<string, Command> = {
     },
     async run(deps, { account, plan: chosenPlan, keyName }) {
       const now = deps.clock.now();
-      let { user, organization } = await createOrganizationWithOwner(deps.db, account, now);
-      if (chosenPlan && chosenPlan !== organization.plan) {
-        organization = (await updateOrganization(deps.db, organization.id, { plan: chosenPlan, updatedAt: now }))!;
-      }
+      const { user, organization } = await createOrganizationWithOwner(
+        deps.db,
+        { ...account, organization: { ...account.organization, plan: chosenPlan } },
+        now,
+      );
       const input = { organizationId: organization.id, userId: user.id, name: keyName, expiresAt: null };
       const { apiKey, secret } = await createApiKey(deps.db, input, now, adminActor(organization.id));
       const { id, name, type, size, primaryUse, plan: orgPlan, status } = organization;

@@ -12,7 +12,7 @@ import {
 import { AppError } from '../errors';
 import { recordAuditEvent, type AuditActor } from './audit';
 import type { Deps, RequestOrigin } from './deps';
-import { assertOrganizationActive, type OrgPrimaryUse, type OrgSize, type OrgType } from './organizations';
+import { assertOrganizationActive, type OrgPlan, type OrgPrimaryUse, type OrgSize, type OrgType } from './organizations';
 import {
   assertAcceptablePassword,
   burnPasswordCheck,
@@ -31,6 +31,8 @@ export interface NewOrganizationInput {
   type: OrgType;
   size: OrgSize;
   primaryUse: OrgPrimaryUse;
+  /** Sign-ups start on trial; an operator may choose another plan at creation. */
+  plan?: OrgPlan;
 }
 
 /** An organization and its first user, in one transaction. Shared by sign-up and the admin CLI. */
