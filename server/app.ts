@@ -11,8 +11,7 @@ import { createLogger, requestLogging } from './logging';
 import { createMetrics, type Metrics } from './metrics';
 import { buildOpenApiDocument } from './openapi';
 import { createContextFactory } from './trpc/context';
-import type { Meta } from './trpc/init';
-import { appRouter } from './trpc/root';
+import { appRouter, CREATED_PROCEDURES, procedureMetas } from './trpc/root';
 
 export interface AppOptions {
   deps: Deps;
@@ -81,16 +80,15 @@ function sendError(res: express.Response, status: number, code: string, message:
 
 /** Bounded metric labels: 'rest:auth.refresh', 'rpc:auth.refresh', 'health', ... or 'other'. */
 function operationNamer(): (path: string) => string {
-  const procedures = appRouter._def.procedures as unknown as Record<string, { _def: { meta?: Meta } }>;
   const byPath = new Map<string, string>([
     ['/health', 'health'],
     ['/ready', 'ready'],
     ['/metrics', 'metrics'],
     ['/openapi.json', 'openapi'],
   ]);
-  for (const [name, procedure] of Object.entries(procedures)) {
+  for (const [name, meta] of procedureMetas()) {
     byPath.set(`/trpc/${name}`, `rpc:${name}`);
-    const restPath = procedure._def.meta?.openapi?.path;
+    const restPath = meta?.openapi?.path;
     if (restPath) byPath.set(restPath, `rest:${name}`);
   }
   return (path) => {
@@ -191,7 +189,7 @@ export function createApp({
     onError,
     responseMeta: ({ paths, errors }) => {
       if (errors.length > 0) return { headers: retryAfterHeader(errors) };
-      return paths?.[0] === 'auth.register' || paths?.[0] === 'apiKeys.create' ? { status: 201 } : {};
+      return paths?.[0] && CREATED_PROCEDURES.has(paths[0]) ? { status: 201 } : {};
     },
   });
   app.post(

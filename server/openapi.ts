@@ -1,7 +1,7 @@
 import { generateOpenApiDocument, type OpenAPIObject } from 'trpc-to-openapi';
 import { ERROR_REASONS, type ErrorCode } from './errors';
 import type { Access, Meta } from './trpc/init';
-import { appRouter } from './trpc/root';
+import { appRouter, CREATED_PROCEDURES, procedureMetas } from './trpc/root';
 
 type Operation = NonNullable<NonNullable<OpenAPIObject['paths']>[string]['post']>;
 type Json = Record<string, unknown>;
@@ -34,8 +34,6 @@ const TAG_DESCRIPTIONS: Record<string, string> = {
   'api-keys': "The organization's API keys, for integrations. Managed by a signed-in user (Bearer).",
 };
 
-// Procedures whose success is a creation (app.ts answers them 201).
-const CREATED = new Set(['auth.register', 'apiKeys.create']);
 
 /** The API document's own examples, verbatim, on the five operations it documents. */
 const SEED_REFRESH_TOKEN = { refresh_token: 'dGhpcyBpcyBhIHJlZnJlc2ggdG9rZW4...' };
@@ -181,10 +179,7 @@ export function buildOpenApiDocument(): OpenAPIObject {
   const sharedResponses = (components.responses ??= {}) as Json;
 
   const usedTags = new Set<string>();
-  // `_def.procedures` is flat at run time: { 'auth.refresh': procedure, ... }.
-  const procedures = appRouter._def.procedures as unknown as Record<string, { _def: { meta?: Meta } }>;
-  for (const [procedurePath, procedure] of Object.entries(procedures)) {
-    const meta = procedure._def.meta;
+  for (const [procedurePath, meta] of procedureMetas()) {
     if (!meta?.openapi) continue;
     const operation = document.paths?.[meta.openapi.path]?.[meta.openapi.method.toLowerCase() as 'post'];
     if (!operation) continue;
@@ -201,7 +196,7 @@ export function buildOpenApiDocument(): OpenAPIObject {
 function documentResponses(operation: Operation, procedurePath: string, meta: Meta, shared: Json): void {
   const success = operation.responses?.['200'];
   const responses: Operation['responses'] = {};
-  if (success) responses[CREATED.has(procedurePath) ? '201' : '200'] = success;
+  if (success) responses[CREATED_PROCEDURES.has(procedurePath) ? '201' : '200'] = success;
   const declared = meta.openapi?.errorResponses;
   const described: Record<number, string> = Array.isArray(declared) ? {} : { ...declared };
   const statuses = new Set([...COMMON_ERROR_STATUSES, ...(Array.isArray(declared) ? declared : Object.keys(described).map(Number))]);
