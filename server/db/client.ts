@@ -1,7 +1,6 @@
 import { mkdirSync } from 'node:fs';
-import { PGlite } from '@electric-sql/pglite';
+import type { PGlite } from '@electric-sql/pglite';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
-import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
 import postgres from 'postgres';
 import type { DatabaseTarget } from '../env';
@@ -56,6 +55,11 @@ export async function openDatabase(target: DatabaseTarget, options: { poolSize?:
     };
   }
 
+  // Loaded only when used: PGlite is some 45 MB of resident memory a PostgreSQL deployment does not need.
+  const [{ PGlite }, { drizzle: drizzlePglite }] = await Promise.all([
+    import('@electric-sql/pglite'),
+    import('drizzle-orm/pglite'),
+  ]);
   let client: PGlite;
   if (target.kind === 'pglite-dir') {
     // PGlite does not create missing parent folders.

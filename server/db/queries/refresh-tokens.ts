@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm';
 import type { Database } from '../client';
 import type { OrgStatus } from '../schema';
-import { queryRows, timestampParam } from './raw';
+import { queryRows, queryRowsPrepared, timestampParam } from './raw';
 
 export interface RotationInput {
   tokenHash: string;
@@ -29,7 +29,7 @@ export interface RotatedSession {
  * Returns null when nothing was rotated; `inspectRefreshToken` then says why.
  */
 export async function rotateRefreshToken(db: Database, input: RotationInput): Promise<RotatedSession | null> {
-  const [row] = await queryRows<RotatedSession>(
+  const [row] = await queryRowsPrepared<RotatedSession>(
     db,
     sql`
       with rotated as (
