@@ -1,4 +1,4 @@
-import { createHash, createHmac, hkdfSync, randomBytes } from 'node:crypto';
+import { createHash, createHmac, createSecretKey, hkdfSync, randomBytes } from 'node:crypto';
 import { errors as joseErrors, jwtVerify, SignJWT } from 'jose';
 import type { ErrorReason } from '../errors';
 
@@ -46,7 +46,8 @@ export type AccessTokenVerification =
   | { ok: false; reason: Extract<ErrorReason, 'invalid_access_token' | 'access_token_expired'> };
 
 export function createAccessTokens(options: AccessTokenOptions) {
-  const key = new TextEncoder().encode(options.secret);
+  // A KeyObject made once: given raw bytes, jose would import a WebCrypto key on every call.
+  const key = createSecretKey(Buffer.from(options.secret, 'utf8'));
   return {
     async sign(claims: AccessTokenClaims, now: Date): Promise<string> {
       const issuedAt = Math.floor(now.getTime() / 1000);
