@@ -27,8 +27,10 @@ export function timestampParam(date: Date): SQL {
  * twice the CPU per refresh). PGlite runs in-process and gains nothing from it.
  */
 export async function queryRowsPrepared<T>(db: Database, query: SQL): Promise<T[]> {
-  const client = (db as unknown as { $client?: { unsafe?: unknown; query?: unknown } }).$client;
-  if (client && typeof client.unsafe === 'function' && client.query === undefined) {
+  const client = (db as unknown as { $client?: { unsafe?: unknown; query?: unknown; options?: { prepare?: boolean } } })
+    .$client;
+  // `?prepare=false` in DATABASE_URL (PgBouncer in transaction mode) turns this off too.
+  if (client && typeof client.unsafe === 'function' && client.query === undefined && client.options?.prepare !== false) {
     const dialect = (db as unknown as { dialect: { sqlToQuery(query: SQL): { sql: string; params: unknown[] } } }).dialect;
     const { sql: text, params } = dialect.sqlToQuery(query);
     const unsafe = client.unsafe as (text: string, params: unknown[], options: { prepare: boolean }) => Promise<T[]>;
