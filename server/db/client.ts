@@ -25,8 +25,11 @@ export async function openDatabase(target: DatabaseTarget, options: { poolSize?:
   if (target.kind === 'postgres') {
     const client = postgres(target.url, {
       max: options.poolSize ?? 10,
-      // While the database is unreachable, fail fast (503) instead of holding requests for 30 s.
+      // While the database is unreachable, fail fast (503) instead of holding requests for 30 s,
+      // and retry a lost connection within a second rather than after postgres.js's default
+      // exponential backoff (up to 20 s), which queued requests would otherwise wait out too.
       connect_timeout: 3,
+      backoff: (retries: number) => Math.min(0.1 * 2 ** retries, 1),
       onnotice: () => {},
     });
     const postgresDb = drizzlePostgres(client, { schema });
