@@ -33,16 +33,3 @@ export function createContextFactory(deps: Deps, transport: Transport) {
     },
   });
 }
-
-/** For tests and scripts: a context without HTTP, for `appRouter.createCaller`. */
-export function createContextInner(
-  deps: Deps,
-  options: Partial<Pick<Context, 'credentials' | 'origin'>> = {},
-): Context {
-  return {
-    deps,
-    transport: 'rpc',
-    credentials: options.credentials ?? { authorization: undefined, apiKey: undefined },
-    origin: options.origin ?? { ipAddress: null, userAgent: null },
-  };
-}

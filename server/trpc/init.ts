@@ -45,7 +45,6 @@ function isZodError(value: unknown): value is Error & { issues: unknown[] } {
 }
 
 export const router = t.router;
-export const createCallerFactory = t.createCallerFactory;
 
 /**
  * Domain code throws AppError; here it becomes the TRPCError whose code sets the HTTP status.

@@ -1,6 +1,6 @@
 import { apiKeysRouter } from '../routers/api-keys';
 import { authRouter } from '../routers/auth';
-import { createCallerFactory, router, type Meta } from './init';
+import { router, type Meta } from './init';
 
 export const appRouter = router({
   auth: authRouter,
@@ -9,8 +9,6 @@ export const appRouter = router({
 
 /** The type TypeScript clients import (`import type`) to get typed procedures. */
 export type AppRouter = typeof appRouter;
-
-export const createCaller = createCallerFactory(appRouter);
 
 /** Every procedure by its path ('auth.refresh') with its meta: what the REST document and the metrics are built from. */
 export function procedureMetas(): Array<[path: string, meta: Meta | undefined]> {
