@@ -1,4 +1,4 @@
-import { sql, type SQL } from 'drizzle-orm';
+import { fillPlaceholders, sql, type SQL } from 'drizzle-orm';
 import type { Database } from '../client';
 
 /** Rows of a raw statement, whichever driver runs it (postgres.js returns an array, PGlite `{ rows }`). */
@@ -21,20 +21,34 @@ export function timestampParam(date: Date): SQL {
   return sql`${date.toISOString()}::timestamptz`;
 }
 
+interface CompiledQuery {
+  sql: string;
+  params: unknown[];
+}
+
+interface DriverClient {
+  /** postgres.js */
+  unsafe?: (text: string, params: unknown[], options: { prepare: boolean }) => Promise<unknown[]>;
+  /** PGlite */
+  query?: (text: string, params: unknown[]) => Promise<{ rows: unknown[] }>;
+  options?: { prepare?: boolean };
+}
+
 /**
- * Like queryRows, for the hot path: on PostgreSQL the statement is prepared once per
- * connection and reused (drizzle sends hand-written SQL unprepared, which costs PostgreSQL
- * twice the CPU per refresh). PGlite runs in-process and gains nothing from it.
+ * A statement for the hot path, written once with `sql.placeholder(name)` for its values:
+ * its text is built on first use instead of on every call, and on PostgreSQL it is prepared
+ * once per connection and reused (drizzle sends hand-written SQL unprepared, which costs
+ * PostgreSQL twice the CPU per refresh). PGlite runs in-process and gains nothing from it;
+ * `?prepare=false` in DATABASE_URL (PgBouncer in transaction mode) turns preparing off.
  */
-export async function queryRowsPrepared<T>(db: Database, query: SQL): Promise<T[]> {
-  const client = (db as unknown as { $client?: { unsafe?: unknown; query?: unknown; options?: { prepare?: boolean } } })
-    .$client;
-  // `?prepare=false` in DATABASE_URL (PgBouncer in transaction mode) turns this off too.
-  if (client && typeof client.unsafe === 'function' && client.query === undefined && client.options?.prepare !== false) {
-    const dialect = (db as unknown as { dialect: { sqlToQuery(query: SQL): { sql: string; params: unknown[] } } }).dialect;
-    const { sql: text, params } = dialect.sqlToQuery(query);
-    const unsafe = client.unsafe as (text: string, params: unknown[], options: { prepare: boolean }) => Promise<T[]>;
-    return [...(await unsafe(text, params, { prepare: true }))];
-  }
-  return queryRows<T>(db, query);
+export function preparedQuery<T, V extends Record<string, unknown>>(query: SQL) {
+  let compiled: CompiledQuery | undefined;
+  return async (db: Database, values: V): Promise<T[]> => {
+    compiled ??= (db as unknown as { dialect: { sqlToQuery(query: SQL): CompiledQuery } }).dialect.sqlToQuery(query);
+    const params = fillPlaceholders(compiled.params, values);
+    const client = (db as unknown as { $client: DriverClient }).$client;
+    if (typeof client.query === 'function') return (await client.query(compiled.sql, params)).rows as T[];
+    const rows = await client.unsafe!(compiled.sql, params, { prepare: client.options?.prepare !== false });
+    return rows as T[];
+  };
 }

@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm';
 import type { Database } from '../client';
 import type { OrgStatus } from '../schema';
-import { queryRows, queryRowsPrepared, timestampParam } from './raw';
+import { preparedQuery, queryRows, timestampParam } from './raw';
 
 export interface RotationInput {
   tokenHash: string;
@@ -28,41 +28,44 @@ export interface RotatedSession {
  * The audit event of the refresh is written by the same statement: one round trip in all.
  * Returns null when nothing was rotated; `inspectRefreshToken` then says why.
  */
+const rotate = preparedQuery<RotatedSession, Record<keyof RotationInput, unknown>>(sql`
+  with rotated as (
+    update refresh_tokens t
+       set rotated_at = ${sql.placeholder('now')}::timestamptz,
+           rotated_by_ip = ${sql.placeholder('ipAddress')}::text,
+           rotated_by_user_agent = ${sql.placeholder('userAgent')}::text
+      from sessions s
+      join organizations o on o.id = s.organization_id
+     where t.token_hash = ${sql.placeholder('tokenHash')}::text
+       and t.rotated_at is null
+       and s.id = t.session_id
+       and s.revoked_at is null
+       and s.expires_at > ${sql.placeholder('now')}::timestamptz
+       and s.last_accessed_at > ${sql.placeholder('idleCutoff')}::timestamptz
+       and o.status = 'active'
+       and (${sql.placeholder('organizationId')}::text is null or s.organization_id = ${sql.placeholder('organizationId')}::text)
+    returning t.session_id, s.user_id, s.organization_id
+  ), successor as (
+    insert into refresh_tokens (token_hash, session_id, created_at)
+    select ${sql.placeholder('successorHash')}::text, session_id, ${sql.placeholder('now')}::timestamptz from rotated
+  ), touched as (
+    update sessions set last_accessed_at = ${sql.placeholder('now')}::timestamptz
+     where id = (select session_id from rotated)
+  ), audited as (
+    insert into audit_events (organization_id, user_id, session_id, type, ip_address, user_agent, created_at)
+    select organization_id, user_id, session_id, 'refresh', ${sql.placeholder('ipAddress')}::text, ${sql.placeholder('userAgent')}::text,
+           ${sql.placeholder('now')}::timestamptz
+      from rotated
+  )
+  select session_id as "sessionId", user_id as "userId", organization_id as "organizationId" from rotated
+`);
+
 export async function rotateRefreshToken(db: Database, input: RotationInput): Promise<RotatedSession | null> {
-  const [row] = await queryRowsPrepared<RotatedSession>(
-    db,
-    sql`
-      with rotated as (
-        update refresh_tokens t
-           set rotated_at = ${timestampParam(input.now)},
-               rotated_by_ip = ${input.ipAddress},
-               rotated_by_user_agent = ${input.userAgent}
-          from sessions s
-          join organizations o on o.id = s.organization_id
-         where t.token_hash = ${input.tokenHash}
-           and t.rotated_at is null
-           and s.id = t.session_id
-           and s.revoked_at is null
-           and s.expires_at > ${timestampParam(input.now)}
-           and s.last_accessed_at > ${timestampParam(input.idleCutoff)}
-           and o.status = 'active'
-           and (${input.organizationId}::text is null or s.organization_id = ${input.organizationId}::text)
-        returning t.session_id, s.user_id, s.organization_id
-      ), successor as (
-        insert into refresh_tokens (token_hash, session_id, created_at)
-        select ${input.successorHash}, session_id, ${timestampParam(input.now)} from rotated
-      ), touched as (
-        update sessions set last_accessed_at = ${timestampParam(input.now)}
-         where id = (select session_id from rotated)
-      ), audited as (
-        insert into audit_events (organization_id, user_id, session_id, type, ip_address, user_agent, created_at)
-        select organization_id, user_id, session_id, 'refresh', ${input.ipAddress}::text, ${input.userAgent}::text,
-               ${timestampParam(input.now)}
-          from rotated
-      )
-      select session_id as "sessionId", user_id as "userId", organization_id as "organizationId" from rotated
-    `,
-  );
+  const [row] = await rotate(db, {
+    ...input,
+    now: input.now.toISOString(),
+    idleCutoff: input.idleCutoff.toISOString(),
+  });
   return row ?? null;
 }
 
