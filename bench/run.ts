@@ -20,6 +20,8 @@ import { startCpuMeter } from './cpu';
 import { parseBenchOptions } from './options';
 import { pacedRefresh } from './paced-load';
 import {
+  buildGatehouse,
+  gatehouseStartCommand,
   killAllServerProcessesNow,
   sampleResidentMemory,
   startServerProcess,
@@ -98,12 +100,12 @@ async function main() {
   };
   const http = { connections, durationSeconds };
 
-  const gatehouse = await startServerProcess(
-    'Gatehouse',
-    'server/main.ts',
-    serverEnv,
-    options.profileDirectory ? ['--cpu-prof', `--cpu-prof-dir=${options.profileDirectory}`] : [],
-  );
+  buildGatehouse();
+  const start = gatehouseStartCommand();
+  const gatehouse = await startServerProcess('Gatehouse', start.entry, serverEnv, [
+    ...start.nodeArguments,
+    ...(options.profileDirectory ? ['--cpu-prof', `--cpu-prof-dir=${options.profileDirectory}`] : []),
+  ]);
   const idleRssMb = treeResidentMegabytes(gatehouse.pid);
   const memory = sampleResidentMemory(gatehouse.pid);
   const base = { baseUrl: gatehouse.baseUrl };

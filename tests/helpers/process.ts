@@ -1,4 +1,5 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Gatehouse } from './harness';
 import { httpPost } from './harness';
@@ -18,17 +19,39 @@ export interface GatehouseProcess {
 
 export interface StartOptions {
   /**
-   * 'tsx' runs `node_modules/.bin/tsx server/main.ts` as `npm start` does; tsx then runs the
-   * server in a child process of its own and relays signals. 'node' runs
+   * 'start' runs the command of package.json's `start` script (the built server under plain
+   * node, with its flags), as `npm start` does after building: call `buildServer()` first.
+   * 'tsx' runs `node_modules/.bin/tsx server/main.ts`, the sources as they are (`npm run dev`);
+   * tsx runs the server in a child process of its own and relays signals. 'node' runs
    * `node --import tsx server/main.ts` (through tests/helpers/orphan-guard.ts): one process, so
    * that a SIGKILL reaches the server itself, and one that ends if the test worker dies.
    */
-  runner?: 'tsx' | 'node';
+  runner?: 'start' | 'tsx' | 'node';
 }
 
-/** Runs `server/main.ts` with only the given environment on top of PATH. */
+const packageScripts = () => (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts;
+
+/** `npm run build`, as `npm start` runs it first (its `prestart`). */
+export function buildServer(): void {
+  const build = spawnSync('npm', ['run', '--silent', 'build'], { cwd: ROOT, encoding: 'utf8' });
+  if (build.status !== 0) throw new Error(`npm run build failed: ${build.stdout}${build.stderr}`);
+}
+
+/** package.json's `start` command, with `node` being this very node. */
+function startCommand(): [string, string[]] {
+  const [program, ...args] = packageScripts().start!.split(/\s+/);
+  if (program !== 'node') throw new Error(`the start script no longer runs node: ${program}`);
+  return [process.execPath, args];
+}
+
+/** Runs Gatehouse with only the given environment on top of PATH. */
 export function startProcess(env: Record<string, string>, { runner = 'tsx' }: StartOptions = {}): GatehouseProcess {
-  const [command, args] = runner === 'tsx' ? [TSX, ['server/main.ts']] : [process.execPath, ['--import', 'tsx', 'tests/helpers/orphan-guard.ts', 'server/main.ts']];
+  const [command, args] =
+    runner === 'start'
+      ? startCommand()
+      : runner === 'tsx'
+        ? [TSX, ['server/main.ts']]
+        : [process.execPath, ['--import', 'tsx', 'tests/helpers/orphan-guard.ts', 'server/main.ts']];
   const child = spawn(command, args, { cwd: ROOT, env: { PATH: process.env.PATH!, ...env } });
   let output = '';
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {

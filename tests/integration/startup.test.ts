@@ -1,18 +1,20 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registerAccount } from '../helpers/fixtures';
 import { httpPost } from '../helpers/harness';
-import { startProcess, stop } from '../helpers/process';
+import { buildServer, startProcess, stop } from '../helpers/process';
 
 describe('starting Gatehouse the way the README says', () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'gatehouse-data-'));
+  // `npm start` = `npm run build`, then package.json's start command: these tests run exactly that.
+  beforeAll(() => buildServer(), 120_000);
   afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
-  // Two real process starts (tsx, PGlite in a folder, migrations): slow on a busy machine.
+  // Two real process starts (PGlite in a folder, migrations): slow on a busy machine.
   it('serves on the embedded database, keeps its JWT secret and data across a restart', { timeout: 180_000 }, async () => {
-    const first = startProcess({ PORT: '0', DATA_DIR: dataDir });
+    const first = startProcess({ PORT: '0', DATA_DIR: dataDir }, { runner: 'start' });
     const url = await first.url;
     const gate = { post: (path: string, body?: unknown, headers: Record<string, string> = {}) => httpPost(url + path, body, headers) };
     const account = await registerAccount(gate as never);
@@ -24,7 +26,7 @@ describe('starting Gatehouse the way the README says', () => {
     expect(existsSync(secretFile)).toBe(true);
     expect(readFileSync(secretFile, 'utf8').trim().length).toBeGreaterThanOrEqual(32);
 
-    const second = startProcess({ PORT: '0', DATA_DIR: dataDir });
+    const second = startProcess({ PORT: '0', DATA_DIR: dataDir }, { runner: 'start' });
     const secondUrl = await second.url;
     try {
       const me = await httpPost(`${secondUrl}/auth/me`, undefined, { authorization: `Bearer ${account.accessToken}` });
@@ -36,7 +38,7 @@ describe('starting Gatehouse the way the README says', () => {
   });
 
   it('stops at once on a bad configuration value, naming the variable', { timeout: 60_000 }, async () => {
-    const bad = startProcess({ PORT: 'not-a-port', DATA_DIR: dataDir });
+    const bad = startProcess({ PORT: 'not-a-port', DATA_DIR: dataDir }, { runner: 'start' });
     const code = await new Promise<number | null>((resolve) => bad.child.on('exit', resolve));
     bad.url.catch(() => {});
     expect(code).not.toBe(0);
