@@ -1,5 +1,7 @@
+import { availableParallelism } from 'node:os';
 import { hash, verify } from '@node-rs/argon2';
 import { dictionary } from '@zxcvbn-ts/language-common';
+import pLimit from 'p-limit';
 import { AppError } from '../errors';
 
 // OWASP Password Storage Cheat Sheet minimum for argon2id: 19 MiB, 2 iterations, 1 lane.
@@ -10,13 +12,21 @@ const MEMORY_COST_KIB = 19_456;
 const TIME_COST = 2;
 const ARGON2_OPTIONS = { algorithm: ARGON2ID, memoryCost: MEMORY_COST_KIB, timeCost: TIME_COST, parallelism: 1 };
 
+/**
+ * argon2 runs on libuv's thread pool (4 threads), which also signs every access token
+ * (WebCrypto). No more hashes run at once than there are cores, and never on every thread:
+ * a burst of sign-ins then neither holds refreshes up behind it nor holds a 19 MiB buffer per
+ * thread, and it is no slower, since the hashes are bound by CPU. The others wait in order.
+ */
+const argon2Slots = pLimit(Math.max(1, Math.min(availableParallelism(), 3)));
+
 export function hashPassword(password: string): Promise<string> {
-  return hash(password, ARGON2_OPTIONS);
+  return argon2Slots(() => hash(password, ARGON2_OPTIONS));
 }
 
 export async function verifyPassword(passwordHash: string, password: string): Promise<boolean> {
   try {
-    return await verify(passwordHash, password);
+    return await argon2Slots(() => verify(passwordHash, password));
   } catch {
     return false;
   }
