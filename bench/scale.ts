@@ -38,7 +38,10 @@ export async function runScalePhase({
   const seeding = await timed(`growing to ${options.scaleSessions} sessions`, () =>
     seedGatehouseSessions(admin, { seed, from: options.sessions, to: options.scaleSessions, passwordHash }),
   );
-  // Let the server settle after a write burst of that size (checkpoint, autovacuum) before measuring.
+  // Let the server settle after a write burst of that size before measuring: vacuum now what
+  // autovacuum would otherwise start during the measurement (a table that grew by a million
+  // rows crosses its insert threshold), then flush the dirty pages.
+  await admin.unsafe('vacuum (analyze) organizations, users, sessions, refresh_tokens');
   await admin.unsafe('checkpoint').catch(() => {}); // needs pg_checkpoint; settling is a nicety
   const after = await measure(
     () => loadHttp(`refresh rest @${options.scaleSessions}`, load, refreshChainPlan('rest', allocate.spreadSessions(connections, options.scaleSessions))),
