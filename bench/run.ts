@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { availableParallelism } from 'node:os';
 import postgres from 'postgres';
 import { hashPassword } from '../server/domain/passwords';
 import { createAccessTokens } from '../server/domain/tokens';
@@ -195,6 +196,22 @@ async function main() {
     ['refresh tRPC ÷ (a) SQL ceiling', ratio(refreshTrpc.rps, ceiling.rps), ''],
     ...(scale ? [[`refresh at ${scale.sessions} ÷ at ${options.sessions}`, scale.ratio, 'target 0.9 to 1.1'] as [string, number | null, string]] : []),
   ]);
+  // What the targets leave the server, when the machine's cores are shared by Gatehouse,
+  // PostgreSQL and the load generator: a refresh rate R costs R × (server + PostgreSQL + load
+  // generator CPU per refresh), and that cannot exceed the cores. Meaningless once the CPU
+  // per request of either of the others is unknown.
+  const cores = availableParallelism();
+  const serverBudgetUs = (targetRps: number) =>
+    refreshRest.cpu && targetRps > 0
+      ? Math.round((cores * 1e6) / targetRps - refreshRest.cpu.databaseUs - refreshRest.cpu.loadGeneratorUs)
+      : null;
+  const budget = { ceiling: serverBudgetUs(0.7 * ceiling.rps), floor: serverBudgetUs(0.3 * floor.rps) };
+  console.log(
+    `\nCPU budget on this machine (${cores} cores shared by Gatehouse, PostgreSQL and the load generator):` +
+      `\n  0.7 × (a) = ${round(0.7 * ceiling.rps, 0)} req/s leaves Gatehouse at most ${budget.ceiling ?? 'n/a'} µs of CPU per refresh` +
+      `\n  0.3 × (b) = ${round(0.3 * floor.rps, 0)} req/s leaves Gatehouse at most ${budget.floor ?? 'n/a'} µs of CPU per refresh` +
+      `\n  Gatehouse uses ${refreshRest.cpu?.serverUs ?? 'n/a'} µs; a bare Express endpoint (c) uses ${expressResult.cpu?.serverUs ?? 'n/a'} µs`,
+  );
   const errors = results.reduce((total, result) => total + result.errors, 0);
   const rssPeak = memory.peak();
   console.log(
@@ -220,6 +237,9 @@ async function main() {
     ratio_refresh_to_sql_ceiling: refreshRatios.ceiling,
     sql_floor_rps: round(floor.rps),
     ratio_refresh_to_sql_floor: refreshRatios.floor,
+    server_cpu_budget_us_at_ceiling_target: budget.ceiling,
+    server_cpu_budget_us_at_floor_target: budget.floor,
+    cores,
     express_rps: round(expressResult.rps),
     express_server_cpu_us: expressResult.cpu?.serverUs ?? null,
     ratio_refresh_to_express: refreshRatios.express,
