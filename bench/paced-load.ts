@@ -3,7 +3,7 @@ import { BENCH_USER_AGENT, type SeededSession } from './fixtures';
 import { outputOf, type Transport } from './http-load';
 import { LatencyRecorder, type ScenarioResult } from './measure';
 
-const TICK_MS = 2;
+const TICK_MS = 1;
 
 /**
  * Refresh at a fixed rate, open loop: request k is due at start + k / rate, whatever happened to
