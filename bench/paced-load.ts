@@ -1,7 +1,10 @@
+import { spawn } from 'node:child_process';
 import { Agent, request } from 'node:http';
+import { createInterface } from 'node:readline';
 import { BENCH_USER_AGENT, type SeededSession } from './fixtures';
 import { outputOf, type Transport } from './http-load';
 import { LatencyRecorder, type ScenarioResult } from './measure';
+import { REPO_ROOT } from './processes';
 
 const TICK_MS = 1;
 
@@ -101,5 +104,40 @@ export async function pacedRefresh(
     errors,
     requests: latencies.size,
     note: `open loop at ${Math.round(ratePerSecond)}/s`,
+  };
+}
+
+/**
+ * pacedRefresh, run by bench/paced-child.ts in a fresh process: resolves once it is warm, with
+ * `measure()`, which runs the measured part. The CPU that process used then is added to the load
+ * generator's share, which the caller's meter cannot see.
+ */
+export async function startPacedRefreshChild(
+  name: string,
+  options: Parameters<typeof pacedRefresh>[1] & { warmup: { seconds: number; sessions: SeededSession[] } },
+): Promise<{ measure: () => Promise<{ result: ScenarioResult; cpuUs: number }> }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'bench/paced-child.ts', JSON.stringify({ name, ...options })], {
+    cwd: REPO_ROOT,
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+  const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
+  const failed = async () => new Error(`the paced load generator failed (${await exited}): ${stderr.slice(-2000)}`);
+  const next = async () => {
+    const line = await lines.next();
+    if (line.done) throw await failed();
+    return line.value;
+  };
+  if ((await next()) !== 'warm') throw await failed();
+  return {
+    async measure() {
+      child.stdin.write('go\n');
+      const outcome = JSON.parse(await next()) as { result: ScenarioResult; cpuUs: number };
+      child.stdin.end();
+      await exited;
+      return outcome;
+    },
   };
 }

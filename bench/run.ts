@@ -19,7 +19,7 @@ import { runSessionScenarios } from './session-scenarios';
 import { type Measure, ratio, round, type ScenarioResult } from './measure';
 import { startCpuMeter } from './cpu';
 import { parseBenchOptions } from './options';
-import { pacedRefresh } from './paced-load';
+import { startPacedRefreshChild } from './paced-load';
 import {
   buildGatehouse,
   gatehouseStartCommand,
@@ -147,18 +147,24 @@ async function main() {
   await express.stop();
 
   // p99 at half the peak rate: the latency a client sees on a server that is busy, not saturated.
-  const halfPeak = options.refreshOnly
-    ? undefined
-    : await measure(() =>
-        pacedRefresh('refresh rest, half peak', {
-          ...base,
-          transport: 'rest',
-          ratePerSecond: refreshRest.rps / 2,
-          durationSeconds,
-          sessions: allocate.sessions(connections),
-        }),
-        gatehouse.pid,
-      );
+  let halfPeak: ScenarioResult | undefined;
+  if (!options.refreshOnly) {
+    const pacer = await startPacedRefreshChild('refresh rest, half peak', {
+      ...base,
+      transport: 'rest',
+      ratePerSecond: refreshRest.rps / 2,
+      durationSeconds,
+      sessions: allocate.sessions(connections),
+      warmup: { seconds: warmupSeconds, sessions: allocate.sessions(connections) },
+    });
+    let pacerCpuUs = 0;
+    halfPeak = await measure(async () => {
+      const { result, cpuUs } = await pacer.measure();
+      pacerCpuUs = cpuUs;
+      return result;
+    }, gatehouse.pid);
+    if (halfPeak.cpu && halfPeak.requests > 0) halfPeak.cpu.loadGeneratorUs += Math.round(pacerCpuUs / halfPeak.requests);
+  }
 
   let memoryBeforeLogin = 0;
   const others = options.refreshOnly
