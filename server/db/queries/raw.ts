@@ -38,7 +38,7 @@ interface DriverClient {
  * A statement for the hot path, written once with `sql.placeholder(name)` for its values:
  * its text is built on first use instead of on every call, and on PostgreSQL it is prepared
  * once per connection and reused (drizzle sends hand-written SQL unprepared, which costs
- * PostgreSQL twice the CPU per refresh). PGlite runs in-process and gains nothing from it;
+ * PostgreSQL two to three times the CPU per refresh). PGlite runs in-process and gains nothing from it;
  * `?prepare=false` in DATABASE_URL (PgBouncer in transaction mode) turns preparing off.
  */
 export function preparedQuery<T, V extends Record<string, unknown>>(query: SQL) {

@@ -26,7 +26,6 @@ export interface RotatedSession {
  * The `rotated_at is null` condition is a compare-and-swap: of two concurrent refreshes of
  * one token, the second waits on the row lock, re-reads the row, and matches nothing.
  * The audit event of the refresh is written by the same statement: one round trip in all.
- * Returns null when nothing was rotated; `inspectRefreshToken` then says why.
  */
 const rotate = preparedQuery<RotatedSession, Record<keyof RotationInput, unknown>>(sql`
   with rotated as (
@@ -60,6 +59,7 @@ const rotate = preparedQuery<RotatedSession, Record<keyof RotationInput, unknown
   select session_id as "sessionId", user_id as "userId", organization_id as "organizationId" from rotated
 `);
 
+/** Rotates by the statement above; null when nothing was rotated (`inspectRefreshToken` then says why). */
 export async function rotateRefreshToken(db: Database, input: RotationInput): Promise<RotatedSession | null> {
   const [row] = await rotate(db, {
     ...input,
