@@ -9,8 +9,6 @@ export interface BenchOptions {
   scaleSessions: number;
   connections: number;
   poolSize: number;
-  /** Passed to Gatehouse and to the Express arm as WORKERS; undefined leaves it unset. */
-  workers: number | undefined;
   durationSeconds: number;
   warmupSeconds: number;
   /** Only refresh and the three reference arms: for iterating on the hot path. */
@@ -19,14 +17,13 @@ export interface BenchOptions {
   profileDirectory: string | undefined;
 }
 
-const USAGE = `usage: npm run bench -- [--quick] [--sessions N] [--scale N] [--connections N] [--pool N] [--workers N] [--duration S]
+const USAGE = `usage: npm run bench -- [--quick] [--sessions N] [--scale N] [--connections N] [--pool N] [--duration S]
   --quick         under a minute: 2,000 sessions, 2 s per scenario
   --sessions N    sessions seeded before the run (default 10000)
   --scale N       after the main run, grow to N sessions and measure refresh again, e.g. 1000000
                   (about 3 more minutes on 2 cores; default 0, skipped)
   --connections N HTTP connections, and concurrency of the SQL arms (default 32)
   --pool N        PostgreSQL connections per process, server and SQL arms (default DATABASE_POOL_SIZE or 10)
-  --workers N     WORKERS for Gatehouse and the Express arm (default: WORKERS if set, else unset)
   --duration S    seconds per scenario (default 10)
   --refresh-only  refresh and the reference arms only
   --profile DIR   run Gatehouse under --cpu-prof, profile written to DIR (open it in Chrome DevTools)
@@ -50,7 +47,6 @@ export function parseBenchOptions(argv: string[], env: Record<string, string | u
       scale: { type: 'string' },
       connections: { type: 'string' },
       pool: { type: 'string' },
-      workers: { type: 'string' },
       duration: { type: 'string' },
       'refresh-only': { type: 'boolean', default: false },
       profile: { type: 'string' },
@@ -64,7 +60,6 @@ export function parseBenchOptions(argv: string[], env: Record<string, string | u
   }
   const quick = values.quick ?? false;
   const durationSeconds = positiveInteger('duration', values.duration, quick ? 2 : 10);
-  const workersText = values.workers ?? (env.WORKERS || undefined);
   return {
     quick,
     adminUrl: env.DATABASE_URL || DEFAULT_ADMIN_URL,
@@ -73,7 +68,6 @@ export function parseBenchOptions(argv: string[], env: Record<string, string | u
     scaleSessions: positiveInteger('scale', values.scale, 0, true),
     connections: positiveInteger('connections', values.connections, 32),
     poolSize: positiveInteger('pool', values.pool ?? (env.DATABASE_POOL_SIZE || undefined), 10),
-    workers: workersText === undefined ? undefined : positiveInteger('workers', workersText, 1),
     durationSeconds,
     warmupSeconds: Math.max(1, Math.round(durationSeconds / 3)),
     refreshOnly: values['refresh-only'] ?? false,

@@ -148,7 +148,7 @@ function residentMegabytes(pid: number): number {
   }
 }
 
-/** Resident memory of a process and its children (cluster workers), in MB. */
+/** Resident memory of a process and its children, in MB. */
 export function treeResidentMegabytes(pid: number): number {
   return processTree(pid).reduce((total, each) => total + residentMegabytes(each), 0);
 }

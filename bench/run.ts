@@ -78,7 +78,6 @@ async function main() {
     DATABASE_URL: database.url,
     DATABASE_POOL_SIZE: String(poolSize),
     JWT_SECRET: randomBytes(32).toString('base64url'),
-    ...(options.workers === undefined ? {} : { WORKERS: String(options.workers) }),
   };
   const config = loadConfig(serverEnv);
   const accessTokens = createAccessTokens({
@@ -277,7 +276,6 @@ async function main() {
       : {}),
     connections,
     pool_size: poolSize,
-    workers: options.workers ?? null,
     duration_s: durationSeconds,
   };
   console.log(JSON.stringify(summary));
