@@ -38,22 +38,31 @@ function positiveInteger(name: string, value: string | undefined, fallback: numb
   return number;
 }
 
+/** The command line, as parseArgs reads it; what it refuses (an unknown option, a missing value) comes with the usage. */
+function readArguments(argv: string[]) {
+  try {
+    return parseArgs({
+      args: argv,
+      options: {
+        quick: { type: 'boolean', default: false },
+        sessions: { type: 'string' },
+        scale: { type: 'string' },
+        connections: { type: 'string' },
+        pool: { type: 'string' },
+        duration: { type: 'string' },
+        'refresh-only': { type: 'boolean', default: false },
+        profile: { type: 'string' },
+        help: { type: 'boolean', default: false },
+      },
+      strict: true,
+    });
+  } catch (error) {
+    throw new Error(`${error instanceof Error ? error.message : String(error)}\n${USAGE}`);
+  }
+}
+
 export function parseBenchOptions(argv: string[], env: Record<string, string | undefined>): BenchOptions {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      quick: { type: 'boolean', default: false },
-      sessions: { type: 'string' },
-      scale: { type: 'string' },
-      connections: { type: 'string' },
-      pool: { type: 'string' },
-      duration: { type: 'string' },
-      'refresh-only': { type: 'boolean', default: false },
-      profile: { type: 'string' },
-      help: { type: 'boolean', default: false },
-    },
-    strict: true,
-  });
+  const { values } = readArguments(argv);
   if (values.help) {
     console.log(USAGE);
     process.exit(0);

@@ -36,7 +36,15 @@ import { runScalePhase } from './scale';
 /** Whatever happens, the run ends: a stuck scenario cannot keep the machine busy for long. */
 const HARD_LIMIT_MS = 20 * 60 * 1000;
 
-const options = parseBenchOptions(process.argv.slice(2), process.env);
+const options = (() => {
+  try {
+    return parseBenchOptions(process.argv.slice(2), process.env);
+  } catch (error) {
+    // A mistyped option or value: say which, with the usage, and stop before touching anything.
+    console.error(error instanceof Error ? error.message : String(error));
+    return process.exit(2);
+  }
+})();
 let database: BenchDatabase | undefined;
 
 async function cleanUp() {
