@@ -21,7 +21,7 @@ const USAGE = `usage: npm run bench -- [--quick] [--sessions N] [--scale N] [--c
   --quick         under a minute: 2,000 sessions, 2 s per scenario
   --sessions N    sessions seeded before the run (default 10000)
   --scale N       after the main run, grow to N sessions and measure refresh again, e.g. 1000000
-                  (about 3 more minutes on 2 cores; default 0, skipped)
+                  (about one more minute on 2 cores; default 0, skipped)
   --connections N HTTP connections, and concurrency of the SQL arms (default 32)
   --pool N        PostgreSQL connections per process, server and SQL arms (default DATABASE_POOL_SIZE or 10)
   --duration S    seconds per scenario (default 10)
