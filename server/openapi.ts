@@ -34,7 +34,6 @@ const TAG_DESCRIPTIONS: Record<string, string> = {
   'api-keys': "The organization's API keys, for integrations. Managed by a signed-in user (Bearer).",
 };
 
-
 /** The API document's own examples, verbatim, on the five operations it documents. */
 const SEED_REFRESH_TOKEN = { refresh_token: 'dGhpcyBpcyBhIHJlZnJlc2ggdG9rZW4...' };
 const SEED_EXAMPLES: Record<string, { request?: Json; response: Json }> = {

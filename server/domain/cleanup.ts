@@ -26,7 +26,7 @@ export async function purgeEndedSessions(deps: Deps): Promise<{ sessionsPurged: 
 
 const RATE_LIMIT_COUNTER_GRACE_MS = 60 * 60 * 1000;
 
-/** Runs the purge now and then every interval; the returned function stops it. */
+/** Runs the purge 5 seconds after start, then every interval; the returned function stops it. */
 export function schedulePurge(
   deps: Deps,
   { intervalSeconds, onResult, onError }: {

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { isIPv6 } from 'node:net';
 import { RateLimiterDrizzle, RateLimiterRes } from 'rate-limiter-flexible';
 import type { Database } from '../db/client';
@@ -6,6 +5,7 @@ import { rateLimits as rateLimitsTable } from '../db/schema';
 import type { RateLimitSettings } from '../env';
 import { AppError } from '../errors';
 import type { Telemetry } from './deps';
+import { hashSecret } from './tokens';
 
 /**
  * Every limit, in points per window. Windows are short and blocks end with them, so
@@ -45,7 +45,7 @@ export function clientAddressKey(ipAddress: string | null): string {
 
 /** Emails are personal data: the counters store a hash of them. */
 function accountKey(email: string): string {
-  return createHash('sha256').update(email).digest('base64url').slice(0, 22);
+  return hashSecret(email).slice(0, 22);
 }
 
 export function createRateLimits(db: Database, settings: RateLimitSettings, telemetry: Telemetry) {
