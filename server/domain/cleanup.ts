@@ -9,10 +9,13 @@ import type { Deps } from './deps';
  * recognised and audited rather than unknown. Audit events are kept. Rate-limit counters
  * whose window has ended go too.
  */
+/** The advisory lock that lets one instance at a time run the purge. */
+export const PURGE_LOCK_NAME = 'gatehouse:purge-ended-sessions';
+
 export async function purgeEndedSessions(deps: Deps): Promise<{ sessionsPurged: number; ranHere: boolean }> {
   const now = deps.clock.now().getTime();
   const retentionMs = deps.config.sessionRetentionSeconds * 1000;
-  const outcome = await withExclusiveJobLock(deps.db, 'gatehouse:purge-ended-sessions', async (tx) => {
+  const outcome = await withExclusiveJobLock(deps.db, PURGE_LOCK_NAME, async (tx) => {
     const sessionsPurged = await deleteEndedSessions(tx, {
       endedBefore: new Date(now - retentionMs),
       idleSince: new Date(now - deps.config.sessionIdleTimeoutSeconds * 1000 - retentionMs),

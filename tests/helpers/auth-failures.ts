@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createApiKey, expectStatus, login, registerAccount, type Account } from './fixtures';
+import { createApiKey, createApiKeyWithId, expectStatus, login, registerAccount, type Account } from './fixtures';
 import type { Gatehouse } from './harness';
 
 export interface ProtectedOperation {
@@ -40,11 +40,9 @@ export function describeAuthFailures(operation: ProtectedOperation, gatehouse: (
       expectRefusal({ authorization: `Basic ${Buffer.from('a:b').toString('base64')}` }, 401, 'invalid_access_token'));
 
     it('revoked API key: 401', async () => {
-      const doomed = await createApiKey(gate, account, 'doomed');
-      const listed = await gate.post('/auth/api-keys', undefined, account.bearer);
-      const id = listed.body.apiKeys.find((key: { prefix: string }) => doomed.startsWith(key.prefix)).id;
-      expectStatus(await gate.post('/auth/api-keys/revoke', { id }, account.bearer), 200);
-      await expectRefusal({ 'x-api-key': doomed }, 401, 'api_key_revoked');
+      const doomed = await createApiKeyWithId(gate, account, 'doomed');
+      expectStatus(await gate.post('/auth/api-keys/revoke', { id: doomed.id }, account.bearer), 200);
+      await expectRefusal({ 'x-api-key': doomed.key }, 401, 'api_key_revoked');
     });
 
     it('Bearer token of an ended session: 401', async () => {

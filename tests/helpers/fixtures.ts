@@ -62,7 +62,12 @@ function tokensToAccount(email: string, password: string, body: { access_token: 
 
 /** Creates an API key through the API, as its user would. */
 export async function createApiKey(gate: Gatehouse, account: Account, name = 'test key'): Promise<string> {
+  return (await createApiKeyWithId(gate, account, name)).key;
+}
+
+/** A new key and its id, for tests that go on to revoke it. */
+export async function createApiKeyWithId(gate: Gatehouse, account: Account, name = 'test key'): Promise<{ key: string; id: string }> {
   const result = await gate.post('/auth/api-keys/create', { name }, account.bearer);
   expectStatus(result, 201);
-  return result.body.key;
+  return { key: result.body.key, id: result.body.id };
 }

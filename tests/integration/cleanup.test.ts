@@ -2,7 +2,7 @@ import { sql } from 'drizzle-orm';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sessions } from '../../server/db/schema';
-import { purgeEndedSessions } from '../../server/domain/cleanup';
+import { PURGE_LOCK_NAME, purgeEndedSessions } from '../../server/domain/cleanup';
 import { expectStatus, login, registerAccount } from '../helpers/fixtures';
 import { startGatehouse, type Gatehouse } from '../helpers/harness';
 
@@ -53,7 +53,7 @@ describe('purging ended sessions', () => {
       });
       try {
         await other.begin(async (tx) => {
-          await tx`select pg_advisory_xact_lock(hashtext('gatehouse:purge-ended-sessions'))`;
+          await tx`select pg_advisory_xact_lock(hashtext(${PURGE_LOCK_NAME}))`;
           expect(await purgeEndedSessions(gate.deps)).toEqual({ sessionsPurged: 0, ranHere: false });
         });
         expect((await purgeEndedSessions(gate.deps)).ranHere).toBe(true);

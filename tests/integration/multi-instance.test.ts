@@ -1,12 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PURGE_LOCK_NAME } from '../../server/domain/cleanup';
 import { expectStatus, login, registerAccount } from '../helpers/fixtures';
 import type { Gatehouse } from '../helpers/harness';
 import { metricValue, scrapeMetrics } from '../helpers/metrics';
 import { createFreshPostgresDatabase, type FreshPostgresDatabase } from '../helpers/postgres';
 import { jsonLines, ProcessGroup, remoteGatehouse, sleep, waitFor, type GatehouseProcess } from '../helpers/process';
-
-/** The lock name server/domain/cleanup.ts takes; the test takes the same one to stand in for "another instance". */
-const PURGE_LOCK = 'gatehouse:purge-ended-sessions';
 
 interface Instance {
   name: string;
@@ -143,7 +141,7 @@ describe('two Gatehouse processes on one PostgreSQL database', () => {
     let lockTaken!: () => void;
     const taken = new Promise<void>((resolve) => (lockTaken = resolve));
     const holder = database.sql.begin(async (tx) => {
-      await tx`select pg_advisory_xact_lock(hashtext(${PURGE_LOCK}))`;
+      await tx`select pg_advisory_xact_lock(hashtext(${PURGE_LOCK_NAME}))`;
       lockTaken();
       await released;
     });

@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { decodeJwt } from 'jose';
 import createClient from 'openapi-fetch';
 import openapiTS, { astToString, type OpenAPI3 } from 'openapi-typescript';
 import ts from 'typescript';
@@ -131,5 +132,5 @@ export async function flow() {
 
 /** The `sid` claim of an access token (read, not verified: the server verified it when it issued it). */
 function sessionIdOf(accessToken: string): string {
-  return JSON.parse(Buffer.from(accessToken.split('.')[1]!, 'base64url').toString()).sid;
+  return decodeJwt(accessToken).sid as string;
 }

@@ -3,8 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registerAccount } from '../helpers/fixtures';
-import { httpPost } from '../helpers/harness';
-import { buildServer, startProcess, stop } from '../helpers/process';
+import { buildServer, remoteGatehouse, startProcess, stop } from '../helpers/process';
 
 describe('starting Gatehouse the way the README says', () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'gatehouse-data-'));
@@ -16,8 +15,7 @@ describe('starting Gatehouse the way the README says', () => {
   it('serves on the embedded database, keeps its JWT secret and data across a restart', { timeout: 180_000 }, async () => {
     const first = startProcess({ PORT: '0', DATA_DIR: dataDir }, { runner: 'start' });
     const url = await first.url;
-    const gate = { post: (path: string, body?: unknown, headers: Record<string, string> = {}) => httpPost(url + path, body, headers) };
-    const account = await registerAccount(gate as never);
+    const account = await registerAccount(remoteGatehouse(url));
     expect(first.output()).toContain(`${url}/docs`);
     expect(first.output()).toContain(`${url}/trpc`);
     expect(await stop(first.child)).toBe(0);
@@ -29,7 +27,7 @@ describe('starting Gatehouse the way the README says', () => {
     const second = startProcess({ PORT: '0', DATA_DIR: dataDir }, { runner: 'start' });
     const secondUrl = await second.url;
     try {
-      const me = await httpPost(`${secondUrl}/auth/me`, undefined, { authorization: `Bearer ${account.accessToken}` });
+      const me = await remoteGatehouse(secondUrl).post('/auth/me', undefined, account.bearer);
       expect(me.status).toBe(200);
       expect(me.body.user.email).toBe(account.email);
     } finally {
@@ -39,8 +37,7 @@ describe('starting Gatehouse the way the README says', () => {
 
   it('stops at once on a bad configuration value, naming the variable', { timeout: 60_000 }, async () => {
     const bad = startProcess({ PORT: 'not-a-port', DATA_DIR: dataDir }, { runner: 'start' });
-    const code = await new Promise<number | null>((resolve) => bad.child.on('exit', resolve));
-    bad.url.catch(() => {});
+    const { code } = await bad.exited;
     expect(code).not.toBe(0);
     expect(bad.output()).toContain('PORT');
   });
