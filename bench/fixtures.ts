@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { hashSecret } from '../server/domain/tokens';
 
 /**
  * The seeded data is a pure function of (run seed, index), computed once in SQL for the bulk
@@ -16,11 +17,8 @@ export const BENCH_PASSWORD = 'gatehouse benchmark passphrase';
 
 export const BENCH_USER_AGENT = 'gatehouse-bench';
 
-const base64url = (bytes: Buffer) => bytes.toString('base64url');
-const sha256 = (text: string) => createHash('sha256').update(text).digest();
-
-/** Same as server/domain/tokens.ts hashSecret: stored refresh tokens are looked up by this. */
-export const hashToken = (token: string) => base64url(sha256(token));
+/** Stored refresh tokens are looked up by this hash: the server's own function. */
+export const hashToken = hashSecret;
 
 export const userIndexOfSession = (session: number) => Math.floor(session / SESSIONS_PER_USER);
 export const organizationIndexOfUser = (user: number) => Math.floor(user / USERS_PER_ORGANIZATION);
@@ -46,7 +44,7 @@ export function seededSession(seed: string, index: number): SeededSession {
     sessionId: `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`,
     userId: userId(user),
     organizationId: organizationId(organizationIndexOfUser(user)),
-    refreshToken: base64url(sha256(`${seed}:token:${index}`)),
+    refreshToken: hashSecret(`${seed}:token:${index}`),
   };
 }
 

@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
@@ -22,24 +22,6 @@ export function freePort(): Promise<number> {
   });
 }
 
-/**
- * Gatehouse as `npm start` runs it: built by `npm run build`, then package.json's start
- * command (plain node, its flags, the built entry).
- */
-export function gatehouseStartCommand(): { nodeArguments: string[]; entry: string } {
-  const { scripts } = JSON.parse(readFileSync(`${REPO_ROOT}/package.json`, 'utf8')) as { scripts: Record<string, string> };
-  const [program, ...args] = scripts.start!.split(/\s+/);
-  const entry = args.pop();
-  if (program !== 'node' || !entry) throw new Error(`unexpected start script: ${scripts.start}`);
-  return { nodeArguments: args, entry };
-}
-
-/** Builds the server from the working tree, so that what is measured is the code as it is now. */
-export function buildGatehouse(): void {
-  const build = spawnSync('npm', ['run', '--silent', 'build'], { cwd: REPO_ROOT, encoding: 'utf8' });
-  if (build.status !== 0) throw new Error(`npm run build failed:\n${build.stdout}${build.stderr}`);
-}
-
 export interface ServerProcess {
   name: string;
   pid: number;
@@ -53,7 +35,7 @@ const running = new Set<ServerProcess>();
 /**
  * Runs an entry point as its own process and waits until GET /health answers: built
  * JavaScript under plain node (Gatehouse, as `npm start` runs it), or TypeScript through tsx.
- * It starts through bench/child-guard.mjs, so that it cannot outlive the benchmark.
+ * It starts through tests/helpers/orphan-guard.mjs, so that it cannot outlive the benchmark.
  */
 export async function startServerProcess(
   name: string,
@@ -63,7 +45,7 @@ export async function startServerProcess(
 ): Promise<ServerProcess> {
   const port = await freePort();
   const loader = entry.endsWith('.ts') ? ['--import', 'tsx'] : [];
-  const child: ChildProcess = spawn(process.execPath, [...nodeArguments, ...loader, 'bench/child-guard.mjs', entry], {
+  const child: ChildProcess = spawn(process.execPath, [...nodeArguments, ...loader, 'tests/helpers/orphan-guard.mjs', entry], {
     cwd: REPO_ROOT,
     env: { ...process.env, ...env, HOST: '127.0.0.1', PORT: String(port) },
     // stdout is Gatehouse's request log, a line per request: written (that cost is the

@@ -21,14 +21,13 @@ import { startCpuMeter } from './cpu';
 import { parseBenchOptions } from './options';
 import { startPacedRefreshChild } from './paced-load';
 import {
-  buildGatehouse,
-  gatehouseStartCommand,
   killAllServerProcessesNow,
   sampleResidentMemory,
   startServerProcess,
   stopAllServerProcesses,
   treeResidentMegabytes,
 } from './processes';
+import { buildServer, startCommand } from '../tests/helpers/start-command';
 import { printRatios, printTable, progress, timed } from './report';
 import { captureRefreshStatements, describeStatements, runSqlCeiling, runSqlFloor } from './sql-arms';
 import { runScalePhase } from './scale';
@@ -108,8 +107,9 @@ async function main() {
   };
   const http = { connections, durationSeconds };
 
-  buildGatehouse();
-  const start = gatehouseStartCommand();
+  // Gatehouse as `npm start` runs it: built from the working tree, then package.json's start command.
+  buildServer();
+  const start = startCommand();
   const gatehouse = await startServerProcess('Gatehouse', start.entry, serverEnv, [
     ...start.nodeArguments,
     ...(options.profileDirectory ? ['--cpu-prof', `--cpu-prof-dir=${options.profileDirectory}`] : []),

@@ -1,8 +1,8 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import type { Gatehouse } from './harness';
 import { httpPost } from './harness';
+import { startCommand } from './start-command';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
 const TSX = join(ROOT, 'node_modules/.bin/tsx');
@@ -23,35 +23,22 @@ export interface StartOptions {
    * node, with its flags), as `npm start` does after building: call `buildServer()` first.
    * 'tsx' runs `node_modules/.bin/tsx server/main.ts`, the sources as they are (`npm run dev`);
    * tsx runs the server in a child process of its own and relays signals. 'node' runs
-   * `node --import tsx server/main.ts` (through tests/helpers/orphan-guard.ts): one process, so
+   * `node --import tsx server/main.ts` (through tests/helpers/orphan-guard.mjs): one process, so
    * that a SIGKILL reaches the server itself, and one that ends if the test worker dies.
    */
   runner?: 'start' | 'tsx' | 'node';
 }
 
-const packageScripts = () => (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts;
-
-/** `npm run build`, as `npm start` runs it first (its `prestart`). */
-export function buildServer(): void {
-  const build = spawnSync('npm', ['run', '--silent', 'build'], { cwd: ROOT, encoding: 'utf8' });
-  if (build.status !== 0) throw new Error(`npm run build failed: ${build.stdout}${build.stderr}`);
-}
-
-/** package.json's `start` command, with `node` being this very node. */
-function startCommand(): [string, string[]] {
-  const [program, ...args] = packageScripts().start!.split(/\s+/);
-  if (program !== 'node') throw new Error(`the start script no longer runs node: ${program}`);
-  return [process.execPath, args];
+function commandFor(runner: NonNullable<StartOptions['runner']>): [string, string[]] {
+  if (runner === 'tsx') return [TSX, ['server/main.ts']];
+  if (runner === 'node') return [process.execPath, ['--import', 'tsx', 'tests/helpers/orphan-guard.mjs', 'server/main.ts']];
+  const { nodeArguments, entry } = startCommand();
+  return [process.execPath, [...nodeArguments, entry]];
 }
 
 /** Runs Gatehouse with only the given environment on top of PATH. */
 export function startProcess(env: Record<string, string>, { runner = 'tsx' }: StartOptions = {}): GatehouseProcess {
-  const [command, args] =
-    runner === 'start'
-      ? startCommand()
-      : runner === 'tsx'
-        ? [TSX, ['server/main.ts']]
-        : [process.execPath, ['--import', 'tsx', 'tests/helpers/orphan-guard.ts', 'server/main.ts']];
+  const [command, args] = commandFor(runner);
   const child = spawn(command, args, { cwd: ROOT, env: { PATH: process.env.PATH!, ...env } });
   let output = '';
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {

@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registerAccount } from '../helpers/fixtures';
-import { buildServer, remoteGatehouse, startProcess, stop } from '../helpers/process';
+import { remoteGatehouse, startProcess, stop } from '../helpers/process';
+import { buildServer } from '../helpers/start-command';
 
 describe('starting Gatehouse the way the README says', () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'gatehouse-data-'));
