@@ -19,7 +19,7 @@ const REQUEST_TIMEOUT_SECONDS = 30;
 
 export async function loadHttp(
   name: string,
-  { baseUrl, connections, durationSeconds, overallRate }: { baseUrl: string; connections: number; durationSeconds: number; overallRate?: number },
+  { baseUrl, connections, durationSeconds }: { baseUrl: string; connections: number; durationSeconds: number },
   planFor: (connection: number) => ConnectionPlan,
 ): Promise<ScenarioResult> {
   let nextConnection = 0;
@@ -28,7 +28,6 @@ export async function loadHttp(
     connections,
     duration: durationSeconds,
     timeout: REQUEST_TIMEOUT_SECONDS,
-    ...(overallRate ? { overallRate } : {}),
     // autocannon resets a request's `context` before every request, so per-connection state
     // (a token chain) is kept in a closure made here, once per connection.
     setupClient: (client) => {
