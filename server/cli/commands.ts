@@ -8,7 +8,8 @@ import { purgeEndedSessions } from '../domain/cleanup';
 import type { Deps } from '../domain/deps';
 import { ORG_PLANS } from '../domain/organizations';
 import { listUserSessions } from '../domain/sessions';
-import { registerInput } from '../routers/auth/auth.schema';
+import { createApiKeyInput } from '../routers/api-keys/api-keys.schema';
+import { email, registerInput } from '../routers/auth/auth.schema';
 import { text } from '../routers/common.schema';
 import { CommandError, parseFlags, UsageError } from './validate';
 
@@ -24,7 +25,6 @@ export interface Command {
 
 const organizationId = text(64).min(1);
 const plan = z.enum(ORG_PLANS);
-const email = text(320).pipe(z.email());
 
 // Audit events of the CLI name it as the agent; there is no user or session behind them.
 const adminActor = (organizationId: string): AuditActor => ({
@@ -149,7 +149,7 @@ export const COMMANDS: Record<string, Command> = {
     ],
     parse: async (flags) =>
       parseFlags(
-        z.object({ email, name: text(200).trim().min(1), 'expires-at': z.iso.datetime({ offset: true }).optional() }),
+        z.object({ email, name: createApiKeyInput.shape.name, 'expires-at': createApiKeyInput.shape.expiresAt }),
         flags,
       ),
     async run(deps, { email: address, name, 'expires-at': expiresAt }) {

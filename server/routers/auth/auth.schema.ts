@@ -29,7 +29,7 @@ export const sessionSchema = z
 export const sessionsResponse = z.object({ sessions: z.array(sessionSchema) }).meta({ id: 'SessionsResponse' });
 
 const password = text(1024).min(8).meta({ description: 'At least 8 characters' });
-const email = text(320).pipe(z.email());
+export const email = text(320).pipe(z.email());
 
 export const registerInput = z
   .object({
