@@ -14,6 +14,8 @@ export interface Gatehouse {
   url: string;
   deps: Deps;
   database: DatabaseHandle;
+  /** The PostgreSQL database's URL; null on in-memory PGlite. */
+  databaseUrl: string | null;
   clock: ManualClock;
   /** POST a JSON body (or none) to a path; returns status, parsed body and headers. */
   post(path: string, body?: unknown, headers?: Record<string, string>): Promise<HttpResult>;
@@ -39,7 +41,7 @@ export const TEST_JWT_SECRET = 'test-secret-that-is-long-enough-for-hs256-012345
 export async function startGatehouse(
   options: { config?: Partial<Config>; clock?: Clock; reportError?: (error: unknown) => void } = {},
 ): Promise<Gatehouse> {
-  const { handle, drop } = await openTestDatabase();
+  const { handle, url: databaseUrl, drop } = await openTestDatabase();
   const clock = new ManualClock();
   const config: Config = {
     ...loadConfig({ NODE_ENV: 'test', DATABASE_URL: 'memory://' }),
@@ -70,6 +72,7 @@ export async function startGatehouse(
     url,
     deps,
     database: handle,
+    databaseUrl,
     clock,
     post: (path, body, headers = {}) => httpPost(url + path, body, headers),
     async close() {
