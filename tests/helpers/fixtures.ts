@@ -22,7 +22,7 @@ export function uniqueEmail(label = 'user'): string {
 /** A new organization with its first user, signed in. */
 export async function registerAccount(
   gate: Gatehouse,
-  overrides: { email?: string; password?: string; userAgent?: string } = {},
+  overrides: { email?: string; password?: string; userAgent?: string; headers?: Record<string, string> } = {},
 ): Promise<Account> {
   const email = overrides.email ?? uniqueEmail();
   const password = overrides.password ?? 'correct horse battery staple';
@@ -34,7 +34,7 @@ export async function registerAccount(
       name: 'Test User',
       organization: { name: 'Test Org', type: 'enterprise', size: '11-50', primaryUse: 'support' },
     },
-    overrides.userAgent ? { 'user-agent': overrides.userAgent } : {},
+    { ...(overrides.userAgent ? { 'user-agent': overrides.userAgent } : {}), ...overrides.headers },
   );
   expectStatus(result, 201);
   return tokensToAccount(email, password, result.body);

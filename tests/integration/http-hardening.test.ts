@@ -192,17 +192,17 @@ describe('HTTP hardening', () => {
     const FORWARDED = { 'x-forwarded-for': '198.51.100.23, 203.0.113.7' };
 
     it('ignores X-Forwarded-For when no proxy is trusted (the default)', async () => {
-      const account = await registerAccountWith(plain, FORWARDED);
+      const account = await registerAccount(plain, { headers: FORWARDED });
       expect(await sessionIpAddresses(plain, account)).toEqual(['127.0.0.1']);
     });
 
     it('takes the address the trusted hop saw with TRUST_PROXY=1, not what the client wrote before it', async () => {
-      const account = await registerAccountWith(behindProxy, FORWARDED);
+      const account = await registerAccount(behindProxy, { headers: FORWARDED });
       expect(await sessionIpAddresses(behindProxy, account)).toEqual(['203.0.113.7']);
     });
 
     it('takes the forwarded address when the proxy is in the TRUST_PROXY list', async () => {
-      const account = await registerAccountWith(behindListedProxy, FORWARDED);
+      const account = await registerAccount(behindListedProxy, { headers: FORWARDED });
       expect(await sessionIpAddresses(behindListedProxy, account)).toEqual(['203.0.113.7']);
       const loggedIn = await behindListedProxy.post(
         '/auth/login',
@@ -266,17 +266,3 @@ describe('HTTP hardening', () => {
     });
   });
 });
-
-async function registerAccountWith(gate: Gatehouse, headers: Record<string, string>): Promise<Account> {
-  const email = uniqueEmail('proxy');
-  const password = 'a long enough passphrase';
-  const result = await gate.post('/auth/register', { email, password, organization: ORGANIZATION }, headers);
-  expectStatus(result, 201);
-  return {
-    email,
-    password,
-    accessToken: result.body.access_token,
-    refreshToken: result.body.refresh_token,
-    bearer: { authorization: `Bearer ${result.body.access_token}` },
-  };
-}
