@@ -12,7 +12,7 @@ interface ConnectionPlan {
   onResponse?: (status: number, body: string) => void;
 }
 
-const JSON_HEADERS = { 'content-type': 'application/json', 'user-agent': BENCH_USER_AGENT };
+export const JSON_HEADERS = { 'content-type': 'application/json', 'user-agent': BENCH_USER_AGENT };
 
 /** A request timing out would be re-sent with a token that may have rotated: allow plenty. */
 const REQUEST_TIMEOUT_SECONDS = 30;
@@ -53,7 +53,7 @@ export async function loadHttp(
   };
 }
 
-const paths = {
+export const paths = {
   refresh: { rest: '/auth/refresh', trpc: '/trpc/auth.refresh' },
   sessions: { rest: '/auth/sessions', trpc: '/trpc/auth.sessions' },
   revoke: { rest: '/auth/revoke-session', trpc: '/trpc/auth.revokeSession' },
@@ -64,6 +64,12 @@ const paths = {
 export function outputOf(transport: Transport, body: string): unknown {
   const parsed = JSON.parse(body) as { result?: { data?: unknown } };
   return transport === 'rest' ? parsed : parsed.result?.data;
+}
+
+/** The refresh token a successful refresh answered with, over either face. */
+export function nextRefreshToken(transport: Transport, body: string): string | undefined {
+  const next = (outputOf(transport, body) as { refresh_token?: unknown } | undefined)?.refresh_token;
+  return typeof next === 'string' ? next : undefined;
 }
 
 /**
@@ -80,9 +86,7 @@ export function refreshChainPlan(transport: Transport, sessions: SeededSession[]
       path: paths.refresh[transport],
       body: () => JSON.stringify({ refresh_token: token }),
       onResponse: (status, body) => {
-        if (status !== 200) return;
-        const next = (outputOf(transport, body) as { refresh_token?: unknown } | undefined)?.refresh_token;
-        if (typeof next === 'string') token = next;
+        if (status === 200) token = nextRefreshToken(transport, body) ?? token;
       },
     };
   };

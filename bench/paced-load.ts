@@ -1,8 +1,8 @@
 import { spawn } from 'node:child_process';
 import { Agent, request } from 'node:http';
 import { createInterface } from 'node:readline';
-import { BENCH_USER_AGENT, type SeededSession } from './fixtures';
-import { outputOf, type Transport } from './http-load';
+import type { SeededSession } from './fixtures';
+import { JSON_HEADERS, nextRefreshToken, paths, type Transport } from './http-load';
 import { LatencyRecorder, type ScenarioResult } from './measure';
 import { REPO_ROOT } from './processes';
 
@@ -28,7 +28,7 @@ export async function pacedRefresh(
 ): Promise<ScenarioResult> {
   const { hostname, port } = new URL(baseUrl);
   const agent = new Agent({ keepAlive: true, maxSockets: sessions.length });
-  const path = transport === 'rest' ? '/auth/refresh' : '/trpc/auth.refresh';
+  const path = paths.refresh[transport];
   const idleChains = sessions.map((session) => ({ token: session.refreshToken }));
   const waiting: number[] = [];
   const latencies = new LatencyRecorder();
@@ -54,15 +54,14 @@ export async function pacedRefresh(
         port,
         path,
         method: 'POST',
-        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), 'user-agent': BENCH_USER_AGENT },
+        headers: { ...JSON_HEADERS, 'content-length': Buffer.byteLength(body) },
       },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (chunk: Buffer) => chunks.push(chunk));
         res.on('end', () => {
           if (res.statusCode !== 200) return finish(false);
-          const next = (outputOf(transport, Buffer.concat(chunks).toString()) as { refresh_token?: unknown })?.refresh_token;
-          if (typeof next === 'string') chain.token = next;
+          chain.token = nextRefreshToken(transport, Buffer.concat(chunks).toString()) ?? chain.token;
           finish(true);
         });
       },

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import postgres from 'postgres';
 import { hashPassword } from '../server/domain/passwords';
-import { createAccessTokens } from '../server/domain/tokens';
+import { accessTokensFor } from '../server/deps';
 import { loadConfig } from '../server/env';
 import {
   countReuseDetections,
@@ -87,12 +87,7 @@ async function main() {
     JWT_SECRET: randomBytes(32).toString('base64url'),
   };
   const config = loadConfig(serverEnv);
-  const accessTokens = createAccessTokens({
-    secret: config.jwtSecret!,
-    issuer: config.jwtIssuer,
-    audience: config.jwtAudience,
-    ttlSeconds: config.accessTokenTtlSeconds,
-  });
+  const accessTokens = accessTokensFor(config, config.jwtSecret!);
   const signIn = (session: { userId: string; sessionId: string; organizationId: string }) =>
     accessTokens.sign(session, new Date());
 

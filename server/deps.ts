@@ -26,6 +26,16 @@ export function resolveJwtSecret(config: Config): string {
   }
 }
 
+/** Access tokens as this configuration issues and verifies them. */
+export function accessTokensFor(config: Config, jwtSecret: string) {
+  return createAccessTokens({
+    secret: jwtSecret,
+    issuer: config.jwtIssuer,
+    audience: config.jwtAudience,
+    ttlSeconds: config.accessTokenTtlSeconds,
+  });
+}
+
 export function createDeps({
   db,
   config,
@@ -45,12 +55,7 @@ export function createDeps({
     clock,
     telemetry,
     rateLimits: createRateLimits(db, config.rateLimits, telemetry),
-    accessTokens: createAccessTokens({
-      secret: jwtSecret,
-      issuer: config.jwtIssuer,
-      audience: config.jwtAudience,
-      ttlSeconds: config.accessTokenTtlSeconds,
-    }),
+    accessTokens: accessTokensFor(config, jwtSecret),
     refreshDerivationKey: refreshDerivationKeyFrom(jwtSecret),
   };
 }
