@@ -22,6 +22,8 @@ const envSchema = z.object({
   SESSION_IDLE_TIMEOUT_SECONDS: seconds(14 * DAY_SECONDS),
   SESSION_ABSOLUTE_TIMEOUT_SECONDS: seconds(30 * DAY_SECONDS),
   REFRESH_REUSE_GRACE_SECONDS: z.coerce.number().int().min(0).max(300).default(10),
+  REAUTH_MAX_AGE_SECONDS: seconds(15 * 60),
+  PASSWORD_HASH_QUEUE_LIMIT: z.coerce.number().int().min(1).max(10_000).default(32),
   SESSION_RETENTION_SECONDS: seconds(7 * DAY_SECONDS),
   CLEANUP_INTERVAL_SECONDS: seconds(60 * 60),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -66,6 +68,10 @@ export interface Config {
   sessionIdleTimeoutSeconds: number;
   sessionAbsoluteTimeoutSeconds: number;
   refreshReuseGraceSeconds: number;
+  /** A session is "fresh" (may create keys and webhooks) this long after its user last proved their password. */
+  reauthMaxAgeSeconds: number;
+  /** Password hashes waiting for a thread beyond this many are refused with 503 server_busy. */
+  passwordHashQueueLimit: number;
   /** How long ended sessions (and their tokens) are kept before the purge deletes them. */
   sessionRetentionSeconds: number;
   cleanupIntervalSeconds: number;
@@ -119,6 +125,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     sessionIdleTimeoutSeconds: e.SESSION_IDLE_TIMEOUT_SECONDS,
     sessionAbsoluteTimeoutSeconds: e.SESSION_ABSOLUTE_TIMEOUT_SECONDS,
     refreshReuseGraceSeconds: e.REFRESH_REUSE_GRACE_SECONDS,
+    reauthMaxAgeSeconds: e.REAUTH_MAX_AGE_SECONDS,
+    passwordHashQueueLimit: e.PASSWORD_HASH_QUEUE_LIMIT,
     sessionRetentionSeconds: e.SESSION_RETENTION_SECONDS,
     cleanupIntervalSeconds: e.CLEANUP_INTERVAL_SECONDS,
     corsOrigins: e.CORS_ORIGINS,

@@ -45,6 +45,11 @@ export const ERROR_REASONS = {
   expiry_in_past: { code: 'BAD_REQUEST', message: 'expiresAt must be in the future' },
   email_taken: { code: 'CONFLICT', message: 'An account with this email already exists' },
   rate_limited: { code: 'TOO_MANY_REQUESTS', message: 'Too many requests; retry after the time in Retry-After' },
+  reauthentication_required: {
+    code: 'FORBIDDEN',
+    message: 'This action needs a recent sign-in: call /auth/reauthenticate or send currentPassword',
+  },
+  server_busy: { code: 'SERVICE_UNAVAILABLE', message: 'The server is busy; retry after the time in Retry-After' },
   database_unavailable: {
     code: 'SERVICE_UNAVAILABLE',
     message: 'The database is unavailable; retry shortly',
