@@ -5,6 +5,7 @@ import type { Clock } from './clock';
 import type { Database } from './db/client';
 import { silentTelemetry, type Deps, type Telemetry } from './domain/deps';
 import { createRateLimits } from './domain/rate-limits';
+import { signInAddressKeyFrom } from './domain/sign-in-attempts';
 import { createAccessTokens, refreshDerivationKeyFrom } from './domain/tokens';
 import type { Config } from './env';
 
@@ -57,5 +58,6 @@ export function createDeps({
     rateLimits: createRateLimits(db, config.rateLimits, telemetry),
     accessTokens: accessTokensFor(config, jwtSecret),
     refreshDerivationKey: refreshDerivationKeyFrom(jwtSecret),
+    signInAddressKey: signInAddressKeyFrom(jwtSecret),
   };
 }

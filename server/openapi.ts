@@ -111,7 +111,13 @@ const ERROR_RESPONSES: Record<number, { name: string; code: ErrorCode; descripti
     ],
   },
   401: { name: 'Unauthorized', code: 'UNAUTHORIZED', description: 'A credential is missing, invalid, revoked or expired', generic: [] },
-  403: { name: 'Forbidden', code: 'FORBIDDEN', description: 'Not allowed: the organization is suspended or inactive, or this needs a signed-in user', generic: [] },
+  403: {
+    name: 'Forbidden',
+    code: 'FORBIDDEN',
+    description:
+      'Not allowed: the organization is suspended or inactive, this needs a signed-in user, or a fresh session (reauthentication_required)',
+    generic: [],
+  },
   404: { name: 'NotFound', code: 'NOT_FOUND', description: 'No such resource for this caller', generic: [] },
   409: { name: 'Conflict', code: 'CONFLICT', description: 'Conflicts with existing data', generic: [] },
   413: {
@@ -132,10 +138,16 @@ const ERROR_RESPONSES: Record<number, { name: string; code: ErrorCode; descripti
     description: 'Unexpected failure; the body says nothing about internals',
     generic: [{ message: 'Internal server error', code: 'INTERNAL_SERVER_ERROR' }],
   },
+  503: {
+    name: 'ServiceUnavailable',
+    code: 'SERVICE_UNAVAILABLE',
+    description: 'The database is unavailable or the server is busy: retry after the seconds in Retry-After',
+    generic: [],
+  },
 };
 
 /** Every operation can meet these; others (404, 409) only where the procedure's meta lists them. */
-const COMMON_ERROR_STATUSES = [400, 401, 403, 413, 429, 500];
+const COMMON_ERROR_STATUSES = [400, 401, 403, 413, 429, 500, 503];
 
 function errorResponse(status: number) {
   const { code, description, generic } = ERROR_RESPONSES[status]!;

@@ -13,14 +13,9 @@ import { AppError } from '../errors';
 import { recordAuditEvent, type AuditActor } from './audit';
 import type { Deps, RequestOrigin } from './deps';
 import { assertOrganizationActive, type OrgPlan, type OrgPrimaryUse, type OrgSize, type OrgType } from './organizations';
-import {
-  assertAcceptablePassword,
-  burnPasswordCheck,
-  hashPassword,
-  passwordHashNeedsUpgrade,
-  verifyPassword,
-} from './passwords';
-import { endOtherUserSessions, startSession, type TokenPair } from './sessions';
+import { assertAcceptablePassword, hashPassword, passwordHashNeedsUpgrade, type HashQueueOptions } from './passwords';
+import { endOtherUserSessions, markSessionAuthenticated, startSession, type TokenPair } from './sessions';
+import { checkPasswordAttempt, rememberSignUpAddress } from './sign-in-attempts';
 
 export function normalizeEmail(email: string): string {
   return email.trim().toLowerCase();
@@ -40,9 +35,10 @@ export async function createOrganizationWithOwner(
   db: Database,
   input: { email: string; password: string; name?: string | null; organization: NewOrganizationInput },
   now: Date,
+  queue: HashQueueOptions = {},
 ): Promise<{ user: UserRow; organization: OrganizationRow }> {
   assertAcceptablePassword(input.password);
-  const passwordHash = await hashPassword(input.password);
+  const passwordHash = await hashPassword(input.password, queue);
   try {
     return await db.transaction(async (tx) => {
       const organization = await insertOrganization(tx, {
@@ -74,8 +70,11 @@ export async function register(
   origin: RequestOrigin,
 ): Promise<TokenPair> {
   await deps.rateLimits.consumeRegistration(origin.ipAddress);
-  const { user, organization } = await createOrganizationWithOwner(deps.db, input, deps.clock.now());
+  const { user, organization } = await createOrganizationWithOwner(deps.db, input, deps.clock.now(), {
+    queueLimit: deps.config.passwordHashQueueLimit,
+  });
   const { sessionId, tokens } = await startSession(deps, { userId: user.id, organizationId: organization.id, origin });
+  await rememberSignUpAddress(deps, user.id, origin.ipAddress);
   await recordAuditEvent(
     deps.db,
     'sign_up',
@@ -91,39 +90,67 @@ export async function login(
   origin: RequestOrigin,
 ): Promise<TokenPair> {
   const email = normalizeEmail(input.email);
-  await deps.rateLimits.assertSignInAllowed(email, origin.ipAddress);
   const found = await findUserWithOrganizationByEmail(deps.db, email);
-  if (!found) {
-    // Same work, same answer as a wrong password: the response says nothing about the email.
-    await burnPasswordCheck(input.password);
-    await deps.rateLimits.recordSignInFailure(email, origin.ipAddress);
-    await recordAuditEvent(deps.db, 'sign_in_failed', { organizationId: null, userId: null, sessionId: null, origin }, deps.clock.now(), {
-      email,
-      cause: 'unknown_email',
-    });
-    throw new AppError('invalid_credentials');
-  }
-  const actor: AuditActor = { organizationId: found.organization.id, userId: found.user.id, sessionId: null, origin };
-  const passwordMatches = await verifyPassword(found.user.passwordHash, input.password);
   // A key sent along from another organization gets the same answer as a wrong password.
   const keyOfAnotherOrganization =
-    input.callerOrganizationId !== null && input.callerOrganizationId !== found.organization.id;
-  if (!passwordMatches || keyOfAnotherOrganization) {
-    await deps.rateLimits.recordSignInFailure(email, origin.ipAddress);
-    await recordAuditEvent(deps.db, 'sign_in_failed', actor, deps.clock.now(), {
-      cause: passwordMatches ? 'api_key_of_another_organization' : 'wrong_password',
-    });
+    found !== null && input.callerOrganizationId !== null && input.callerOrganizationId !== found.organization.id;
+  // Unknown email, wrong password, foreign key: the same work, the same answer, the same count.
+  const signedIn = await checkPasswordAttempt(deps, {
+    email,
+    user: found?.user ?? null,
+    ipAddress: origin.ipAddress,
+    password: input.password,
+    countAsFailure: keyOfAnotherOrganization,
+  });
+  if (!found || !signedIn) {
+    const actor: AuditActor = { organizationId: found?.organization.id ?? null, userId: found?.user.id ?? null, sessionId: null, origin };
+    const cause = !found ? 'unknown_email' : keyOfAnotherOrganization ? 'api_key_of_another_organization' : 'wrong_password';
+    await recordAuditEvent(deps.db, 'sign_in_failed', actor, deps.clock.now(), found ? { cause } : { email, cause });
     throw new AppError('invalid_credentials');
   }
   assertOrganizationActive(found.organization);
-  await deps.rateLimits.recordSignInSuccess(email, origin.ipAddress);
   if (passwordHashNeedsUpgrade(found.user.passwordHash)) {
     // The only moment the plain password is at hand: re-hash it under today's parameters.
-    await updateUserPasswordHash(deps.db, found.user.id, await hashPassword(input.password), deps.clock.now());
+    const upgraded = await hashPassword(input.password, { queueLimit: deps.config.passwordHashQueueLimit });
+    await updateUserPasswordHash(deps.db, found.user.id, upgraded, deps.clock.now());
   }
+  const actor: AuditActor = { organizationId: found.organization.id, userId: found.user.id, sessionId: null, origin };
   const { sessionId, tokens } = await startSession(deps, { userId: found.user.id, organizationId: found.organization.id, origin });
   await recordAuditEvent(deps.db, 'sign_in', { ...actor, sessionId }, deps.clock.now());
   return tokens;
+}
+
+/**
+ * The password of the signed-in user, typed again (change-password, reauthenticate, a
+ * sensitive action's currentPassword): a wrong one counts as a failed sign-in and is audited
+ * as one, and is refused with 403 (not 401: the session itself is fine).
+ */
+export async function verifyCurrentPassword(
+  deps: Deps,
+  actor: AuditActor & { userId: string },
+  password: string,
+  during: 'change_password' | 'reauthenticate' | 'sensitive_action',
+): Promise<UserRow> {
+  const user = await findUserById(deps.db, actor.userId);
+  const matches =
+    user !== null &&
+    (await checkPasswordAttempt(deps, { email: user.email, user, ipAddress: actor.origin.ipAddress, password }));
+  if (!user || !matches) {
+    await recordAuditEvent(deps.db, 'sign_in_failed', actor, deps.clock.now(), { cause: 'wrong_current_password', during });
+    throw new AppError('invalid_current_password');
+  }
+  return user;
+}
+
+/** Proves the password again in this session: it is fresh for REAUTH_MAX_AGE_SECONDS. */
+export async function reauthenticate(
+  deps: Deps,
+  actor: AuditActor & { userId: string; sessionId: string },
+  password: string,
+): Promise<void> {
+  await verifyCurrentPassword(deps, actor, password, 'reauthenticate');
+  await markSessionAuthenticated(deps, actor.sessionId);
+  await recordAuditEvent(deps.db, 'reauthenticated', actor, deps.clock.now());
 }
 
 /**
@@ -135,12 +162,9 @@ export async function changePassword(
   actor: AuditActor & { userId: string; sessionId: string },
   input: { currentPassword: string; newPassword: string },
 ): Promise<void> {
-  const user = await findUserById(deps.db, actor.userId);
-  if (!user || !(await verifyPassword(user.passwordHash, input.currentPassword))) {
-    throw new AppError('invalid_current_password');
-  }
+  const user = await verifyCurrentPassword(deps, actor, input.currentPassword, 'change_password');
   assertAcceptablePassword(input.newPassword);
-  const passwordHash = await hashPassword(input.newPassword);
+  const passwordHash = await hashPassword(input.newPassword, { queueLimit: deps.config.passwordHashQueueLimit });
   await updateUserPasswordHash(deps.db, user.id, passwordHash, deps.clock.now());
   await endOtherUserSessions(deps, actor, 'password_changed');
 }

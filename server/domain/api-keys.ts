@@ -16,7 +16,14 @@ const DISPLAY_PREFIX_LENGTH = API_KEY_PREFIX.length + 8;
 
 export async function createApiKey(
   db: Database,
-  input: { organizationId: string; userId: string; name: string; expiresAt: Date | null },
+  input: {
+    organizationId: string;
+    userId: string;
+    name: string;
+    expiresAt: Date | null;
+    /** The session it is created in: the key is revoked with it if that session is found stolen. */
+    createdInSessionId?: string | null;
+  },
   now: Date,
   /** Who asked for it, for the audit log. */
   actor?: AuditActor,
@@ -32,6 +39,7 @@ export async function createApiKey(
     keyHash: hashSecret(secret),
     createdAt: now,
     expiresAt: input.expiresAt,
+    createdInSessionId: input.createdInSessionId ?? null,
   });
   if (actor) await recordAuditEvent(db, 'api_key_created', actor, now, { apiKeyId: apiKey.id, name: apiKey.name });
   return { apiKey, secret };

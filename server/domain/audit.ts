@@ -7,6 +7,7 @@ export const AUDIT_EVENT_TYPES = [
   'sign_up',
   'sign_in',
   'sign_in_failed',
+  'reauthenticated',
   'refresh',
   'refresh_token_reused',
   'logout',

@@ -19,6 +19,8 @@ export interface Deps {
   clock: Clock;
   accessTokens: AccessTokens;
   refreshDerivationKey: Buffer;
+  /** Keys the hash under which addresses a user signed in from are remembered. */
+  signInAddressKey: Buffer;
   telemetry: Telemetry;
   rateLimits: RateLimits;
 }

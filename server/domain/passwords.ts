@@ -16,20 +16,40 @@ const ARGON2_OPTIONS = { algorithm: ARGON2ID, memoryCost: MEMORY_COST_KIB, timeC
  * argon2 runs on libuv's thread pool (4 threads), which also signs every access token
  * (WebCrypto). No more hashes run at once than there are cores, and never on every thread:
  * a burst of sign-ins then neither holds refreshes up behind it nor holds a 19 MiB buffer per
- * thread, and it is no slower, since the hashes are bound by CPU. The others wait in order.
+ * thread, and it is no slower, since the hashes are bound by CPU. The others wait in order,
+ * but only so many: past `queueLimit` waiting hashes the answer is 503 server_busy at once,
+ * so a flood of sign-ins costs its senders a retry instead of everyone an unbounded wait.
  */
 const argon2Slots = pLimit(Math.max(1, Math.min(availableParallelism(), 3)));
 
-export function hashPassword(password: string): Promise<string> {
-  return argon2Slots(() => hash(password, ARGON2_OPTIONS));
+/** How long a refused caller should wait: about the time the queue in front of it takes. */
+const BUSY_RETRY_AFTER_SECONDS = 1;
+
+export interface HashQueueOptions {
+  /** Hashes allowed to wait for a slot; unset means no bound (the admin CLI). */
+  queueLimit?: number;
 }
 
-export async function verifyPassword(passwordHash: string, password: string): Promise<boolean> {
-  try {
-    return await argon2Slots(() => verify(passwordHash, password));
-  } catch {
-    return false;
+function inHashQueue<T>(work: () => Promise<T>, { queueLimit = Infinity }: HashQueueOptions): Promise<T> {
+  if (argon2Slots.pendingCount >= queueLimit) {
+    return Promise.reject(new AppError('server_busy', undefined, { retryAfterSeconds: BUSY_RETRY_AFTER_SECONDS }));
   }
+  return argon2Slots(work);
+}
+
+export function hashPassword(password: string, options: HashQueueOptions = {}): Promise<string> {
+  return inHashQueue(() => hash(password, ARGON2_OPTIONS), options);
+}
+
+/** A wrong password and a malformed hash are both `false`; a full queue is AppError('server_busy'). */
+export async function verifyPassword(passwordHash: string, password: string, options: HashQueueOptions = {}): Promise<boolean> {
+  return inHashQueue(async () => {
+    try {
+      return await verify(passwordHash, password);
+    } catch {
+      return false;
+    }
+  }, options);
 }
 
 /** A hash made with weaker parameters than today's policy is replaced at the next sign-in. */
@@ -41,9 +61,9 @@ export function passwordHashNeedsUpgrade(passwordHash: string): boolean {
 
 // Verified against when the email is unknown, so that both answers take the same time.
 let dummyHash: Promise<string> | undefined;
-export async function burnPasswordCheck(password: string): Promise<void> {
+export async function burnPasswordCheck(password: string, options: HashQueueOptions = {}): Promise<void> {
   dummyHash ??= hashPassword('gatehouse-timing-equaliser');
-  await verifyPassword(await dummyHash, password);
+  await verifyPassword(await dummyHash, password, options);
 }
 
 /**

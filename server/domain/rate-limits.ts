@@ -80,12 +80,6 @@ export function createRateLimits(db: Database, settings: RateLimitSettings, tele
     }
   };
 
-  /** Refuses if the key has used up its points, without counting. */
-  const assertNotExhausted = async (name: RateLimitName, key: string): Promise<void> => {
-    const state = await limiters[name].get(key);
-    if (state && state.consumedPoints >= policies[name].points) refuse(name, state.msBeforeNext);
-  };
-
   const signInKeys = (email: string, ipAddress: string | null) => {
     const address = clientAddressKey(ipAddress);
     const account = accountKey(email);
@@ -97,16 +91,41 @@ export function createRateLimits(db: Database, settings: RateLimitSettings, tele
   };
 
   return {
-    async assertSignInAllowed(email: string, ipAddress: string | null): Promise<void> {
-      await Promise.all(signInKeys(email, ipAddress).map(([name, key]) => assertNotExhausted(name, key)));
-    },
-    async recordSignInFailure(email: string, ipAddress: string | null): Promise<void> {
-      // Penalties count without refusing: this attempt already has its answer (401).
-      await Promise.all(signInKeys(email, ipAddress).map(([name, key]) => limiters[name].penalty(key)));
-    },
-    async recordSignInSuccess(email: string, ipAddress: string | null): Promise<void> {
-      const [[name, key]] = signInKeys(email, ipAddress);
-      await limiters[name].delete(key);
+    /**
+     * Counts a failed sign-in on every limit that applies *before* the password is checked,
+     * so that parallel or batched guesses cannot overshoot a limit: of 50 at once, only as
+     * many as the limit allows get as far as the password. The caller then says how it went:
+     * `succeeded()` gives the points back (and forgives this address's earlier failures),
+     * `release()` gives them back when the password could not be checked at all (server
+     * busy); a wrong password keeps them. From an address the user is known to sign in
+     * from, only the per-account-and-address limit applies.
+     */
+    async reserveSignInAttempt(
+      email: string,
+      ipAddress: string | null,
+      { fromKnownAddress }: { fromKnownAddress: boolean },
+    ): Promise<SignInAttempt> {
+      const keys = signInKeys(email, ipAddress).filter(
+        ([name]) => !fromKnownAddress || name === 'signInFailuresPerAccountAndIp',
+      );
+      const outcomes = await Promise.allSettled(keys.map(([name, key]) => consume(name, key)));
+      const reserved = keys.filter((_, index) => outcomes[index]!.status === 'fulfilled');
+      const giveBack = () => Promise.all(reserved.map(([name, key]) => limiters[name].reward(key))).then(() => {});
+      const refusal = outcomes.find((outcome) => outcome.status === 'rejected');
+      if (refusal) {
+        // Refused unevaluated: the limits that did not refuse keep nothing of it.
+        await giveBack();
+        throw refusal.reason;
+      }
+      return {
+        release: giveBack,
+        async succeeded() {
+          // The first is always the per-account-and-address limit: this address is forgiven.
+          await Promise.all(
+            reserved.map(([name, key], index) => (index === 0 ? limiters[name].delete(key) : limiters[name].reward(key))),
+          );
+        },
+      };
     },
     consumeRegistration: (ipAddress: string | null) => consume('registrationsPerIp', clientAddressKey(ipAddress)),
     consumeRefreshFailure: (ipAddress: string | null) => consume('refreshFailuresPerIp', clientAddressKey(ipAddress)),
@@ -115,3 +134,9 @@ export function createRateLimits(db: Database, settings: RateLimitSettings, tele
 }
 
 export type RateLimits = ReturnType<typeof createRateLimits>;
+
+/** A sign-in attempt whose failure is already counted; see `reserveSignInAttempt`. */
+export interface SignInAttempt {
+  succeeded(): Promise<void>;
+  release(): Promise<void>;
+}

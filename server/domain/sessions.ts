@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
+import { revokeSessionApiKeys } from '../db/queries/api-keys';
 import {
   insertSessionWithRefreshToken,
   listActiveUserSessions,
+  markSessionAuthenticatedAt,
   revokeSessionById,
   revokeUserSession,
   revokeUserSessions,
@@ -55,6 +57,8 @@ export async function startSession(
       ipAddress: origin.ipAddress,
       createdAt: now,
       lastAccessedAt: now,
+      // Every session starts with a password just proved (sign-in, sign-up): it starts fresh.
+      authenticatedAt: now,
       expiresAt: new Date(now.getTime() + deps.config.sessionAbsoluteTimeoutSeconds * 1000),
     },
     hashSecret(refreshToken),
@@ -137,15 +141,30 @@ async function rotateOrExplain(
     const accessToken = await deps.accessTokens.sign(state, now);
     return { tokens: { access_token: accessToken, refresh_token: successor }, outcome: 'grace_replay' };
   }
-  // Reuse of a rotated-out token: whoever holds it, the session can no longer be trusted.
-  // The revocation is committed before the 401 is thrown, never rolled back with it.
-  await revokeSessionById(deps.db, state.sessionId, now, 'refresh_token_reused');
-  await recordAuditEvent(deps.db, 'refresh_token_reused', actor, now, {
-    tokenRotatedAt: state.rotatedAt.toISOString(),
-    rotatedBy: { ipAddress: state.rotatedByIp, userAgent: state.rotatedByUserAgent },
-    replayedBy: origin,
-  });
+  await endCompromisedSession(deps, state, origin, now);
   throw new AppError('refresh_token_reused');
+}
+
+/**
+ * Reuse of a rotated-out token (by refresh or by logout): whoever holds it, the session can
+ * no longer be trusted. It ends, and so do the API keys created in it, so that whoever stole
+ * the session keeps nothing. Committed before the caller answers, never rolled back with a 401.
+ */
+async function endCompromisedSession(deps: Deps, state: RefreshTokenState, origin: RequestOrigin, now: Date): Promise<void> {
+  const actor: AuditActor = { ...state, origin };
+  await deps.db.transaction(async (tx) => {
+    await revokeSessionById(tx, state.sessionId, now, 'refresh_token_reused');
+    const revokedKeyIds = await revokeSessionApiKeys(tx, state.sessionId, now, 'session_compromised');
+    await recordAuditEvent(tx, 'refresh_token_reused', actor, now, {
+      tokenRotatedAt: state.rotatedAt?.toISOString() ?? null,
+      rotatedBy: { ipAddress: state.rotatedByIp, userAgent: state.rotatedByUserAgent },
+      replayedBy: origin,
+      apiKeysRevoked: revokedKeyIds.length,
+    });
+    for (const apiKeyId of revokedKeyIds) {
+      await recordAuditEvent(tx, 'api_key_revoked', actor, now, { apiKeyId, reason: 'session_compromised' });
+    }
+  });
 }
 
 /**
@@ -160,7 +179,9 @@ function isWithinGraceWindow(deps: Deps, state: RefreshTokenState, now: Date): b
 /**
  * RFC 7009: a token that is unknown, already dead, or not the caller's organization's
  * changes nothing and is not an error. A live token (the current one, or its predecessor
- * inside the grace window) ends its session.
+ * inside the grace window) ends its session. A rotated-out token of a live session is
+ * reuse, exactly as if it had been sent to refresh: after a thief rotated a stolen token,
+ * the victim's "sign out" ends the thief's session too.
  */
 export async function endSessionByRefreshToken(
   deps: Deps,
@@ -175,9 +196,24 @@ export async function endSessionByRefreshToken(
   const state = await inspectRefreshToken(deps.db, hashSecret(refreshToken), successorHash);
   if (!state) return;
   if (callerOrganizationId !== null && state.organizationId !== callerOrganizationId) return;
-  if (state.rotatedAt !== null && !isWithinGraceWindow(deps, state, now)) return;
-  const ended = await revokeSessionById(deps.db, state.sessionId, now, 'logout');
-  if (ended) await recordAuditEvent(deps.db, 'logout', { ...state, origin }, now);
+  const ended = sessionEndReason(
+    { revokedAt: state.sessionRevokedAt, expiresAt: state.sessionExpiresAt, lastAccessedAt: state.sessionLastAccessedAt },
+    now,
+    deps.config.sessionIdleTimeoutSeconds,
+  );
+  if (ended) return;
+  if (state.rotatedAt !== null && !isWithinGraceWindow(deps, state, now)) {
+    deps.telemetry.refreshed('reuse_detected');
+    await endCompromisedSession(deps, state, origin, now);
+    return;
+  }
+  const endedNow = await revokeSessionById(deps.db, state.sessionId, now, 'logout');
+  if (endedNow) await recordAuditEvent(deps.db, 'logout', { ...state, origin }, now);
+}
+
+/** The user proved their password again in this session (reauthentication): it is fresh from now. */
+export async function markSessionAuthenticated(deps: Deps, sessionId: string): Promise<void> {
+  await markSessionAuthenticatedAt(deps.db, sessionId, deps.clock.now());
 }
 
 /** Ends every session of the actor's user (not their API keys). */

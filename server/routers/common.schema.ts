@@ -25,3 +25,11 @@ export const authResponse = z
     }),
   })
   .meta({ id: 'AuthResponse' });
+
+/**
+ * The signed-in user's password, typed again for a sensitive action when the session is not
+ * fresh (see /auth/reauthenticate). A wrong one counts as a failed sign-in.
+ */
+export const currentPassword = text(1024)
+  .min(1)
+  .meta({ description: 'Needed unless the session signed in or reauthenticated within REAUTH_MAX_AGE_SECONDS' });

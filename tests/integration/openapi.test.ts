@@ -23,6 +23,7 @@ describe('GET /openapi.json and /docs', () => {
         '/auth/logout',
         '/auth/logout-all',
         '/auth/me',
+        '/auth/reauthenticate',
         '/auth/refresh',
         '/auth/register',
         '/auth/revoke-other-sessions',

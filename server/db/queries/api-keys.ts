@@ -49,6 +49,16 @@ export async function revokeOrganizationApiKey(
   return row ?? null;
 }
 
+/** Revokes the live keys created in a session; returns their ids. */
+export async function revokeSessionApiKeys(db: Database, sessionId: string, now: Date, reason: string): Promise<string[]> {
+  const rows = await db
+    .update(apiKeys)
+    .set({ revokedAt: now, revokedReason: reason })
+    .where(and(eq(apiKeys.createdInSessionId, sessionId), isNull(apiKeys.revokedAt)))
+    .returning({ id: apiKeys.id });
+  return rows.map((row) => row.id);
+}
+
 /** Written at most once per interval, so a busy key does not turn every call into a write. */
 export async function touchApiKeyLastUsed(db: Database, id: string, now: Date, minIntervalSeconds: number): Promise<void> {
   const staleBefore = new Date(now.getTime() - minIntervalSeconds * 1000);

@@ -111,6 +111,19 @@ export async function revokeUserSessions(
   return rows.map((row) => row.id);
 }
 
+export async function markSessionAuthenticatedAt(db: Database, sessionId: string, now: Date): Promise<void> {
+  await db.update(sessions).set({ authenticatedAt: now }).where(eq(sessions.id, sessionId));
+}
+
+/** When the session's user last proved their password in it; null if there is no such session. */
+export async function findSessionAuthenticatedAt(db: Database, sessionId: string): Promise<Date | null> {
+  const [row] = await db
+    .select({ authenticatedAt: sessions.authenticatedAt, createdAt: sessions.createdAt })
+    .from(sessions)
+    .where(eq(sessions.id, sessionId));
+  return row ? (row.authenticatedAt ?? row.createdAt) : null;
+}
+
 /** lastAccessedAt is written at most once per interval, so reads stay reads. */
 export async function touchSessionLastAccessed(
   db: Database,

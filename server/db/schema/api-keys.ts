@@ -1,6 +1,7 @@
-import { index, pgTable, text, uniqueIndex } from 'drizzle-orm/pg-core';
+import { index, pgTable, text, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 import { timestampTz } from './columns';
 import { organizations } from './organizations';
+import { sessions } from './sessions';
 import { users } from './users';
 
 export const apiKeys = pgTable(
@@ -23,9 +24,16 @@ export const apiKeys = pgTable(
     lastUsedAt: timestampTz('last_used_at'),
     expiresAt: timestampTz('expires_at'),
     revokedAt: timestampTz('revoked_at'),
+    revokedReason: text('revoked_reason'),
+    /**
+     * The session the key was created in (null for keys made by the admin CLI). If that
+     * session is found stolen (refresh-token reuse), its keys are revoked with it.
+     */
+    createdInSessionId: uuid('created_in_session_id').references(() => sessions.id, { onDelete: 'set null' }),
   },
   (table) => [
     uniqueIndex('api_keys_key_hash_unique').on(table.keyHash),
     index('api_keys_organization_idx').on(table.organizationId, table.createdAt),
+    index('api_keys_created_in_session_idx').on(table.createdInSessionId),
   ],
 );

@@ -22,6 +22,11 @@ export const sessions = pgTable(
     expiresAt: timestampTz('expires_at').notNull(),
     revokedAt: timestampTz('revoked_at'),
     revokedReason: text('revoked_reason'),
+    /**
+     * When the user last proved their password in this session (sign-in, sign-up,
+     * reauthentication); null on sessions older than the column, read as createdAt.
+     */
+    authenticatedAt: timestampTz('authenticated_at'),
   },
   (table) => [
     // Listing a user's active sessions (newest activity first) only ever looks at live rows.

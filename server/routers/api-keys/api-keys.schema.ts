@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { isoDateTime, text } from '../common.schema';
+import { currentPassword, isoDateTime, text } from '../common.schema';
 
 export const apiKeySchema = z
   .object({
@@ -20,6 +20,7 @@ export const createApiKeyInput = z
   .object({
     name: text(200).trim().min(1),
     expiresAt: z.iso.datetime({ offset: true }).optional().meta({ description: 'Optional expiry (ISO 8601, in the future)' }),
+    currentPassword: currentPassword.optional(),
   })
   .meta({ id: 'CreateApiKeyRequest' });
 

@@ -45,6 +45,10 @@ export const registerInput = z
   })
   .meta({ id: 'RegisterRequest' });
 
+export const reauthenticateInput = z
+  .object({ password: text(1024).min(1) })
+  .meta({ id: 'ReauthenticateRequest' });
+
 export const loginInput = z
   .object({ email: text(320).min(1), password: text(1024).min(1) })
   .meta({ id: 'LoginRequest' });

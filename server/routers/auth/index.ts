@@ -6,6 +6,7 @@ import { logout } from './logout';
 import { logoutAll } from './logout-all';
 import { me } from './me';
 import { refresh } from './refresh';
+import { reauthenticate } from './reauthenticate';
 import { register } from './register';
 import { revokeOtherSessions } from './revoke-other-sessions';
 import { revokeSession } from './revoke-session';
@@ -22,5 +23,6 @@ export const authRouter = router({
   revokeSession,
   revokeOtherSessions,
   changePassword,
+  reauthenticate,
   auditEvents,
 });
