@@ -70,7 +70,7 @@ export function createAccessTokens(options: AccessTokenOptions) {
     /** Never throws: a token that does not verify is a value, not an exception. */
     async verify(token: string, now: Date): Promise<AccessTokenVerification> {
       try {
-        const { payload } = await jwtVerify(token, await key, {
+        const { payload, protectedHeader } = await jwtVerify(token, await key, {
           algorithms: ['HS256'],
           issuer: options.issuer,
           audience: options.audience,
@@ -78,6 +78,7 @@ export function createAccessTokens(options: AccessTokenOptions) {
           currentDate: now,
           requiredClaims: ['sub', 'sid', 'org', 'exp', 'iat', 'jti'],
         });
+        if (!hasOnlyAllowedHeaderParameters(protectedHeader)) return { ok: false, reason: 'invalid_access_token' };
         const { sub, sid, org } = payload;
         if (typeof sub !== 'string' || typeof sid !== 'string' || typeof org !== 'string') {
           return { ok: false, reason: 'invalid_access_token' };
@@ -92,3 +93,17 @@ export function createAccessTokens(options: AccessTokenOptions) {
 }
 
 export type AccessTokens = ReturnType<typeof createAccessTokens>;
+
+const ALLOWED_HEADER_PARAMETERS = new Set(['alg', 'typ', 'kid']);
+
+/**
+ * Gatehouse signs with alg and typ only (kid is tolerated for key rotation). Anything else
+ * (jwk, jku, x5u, x5c, crit, cty, b64, ...) is a request to verify some other way, which a
+ * token of ours never makes; refusing them all keeps any verifier downstream from being
+ * steered either. Checked on the header jose has already decoded, so it costs a few key
+ * lookups, and own keys only: `__proto__` in the JSON is a key like any other.
+ */
+function hasOnlyAllowedHeaderParameters(header: object): boolean {
+  for (const name of Object.keys(header)) if (!ALLOWED_HEADER_PARAMETERS.has(name)) return false;
+  return true;
+}

@@ -246,6 +246,49 @@ describe('access tokens that must be refused (RFC 8725)', () => {
     });
   });
 
+  describe('any header parameter but alg, typ and kid, on a token otherwise valid and signed with the right key', () => {
+    it('control: alg, typ and a kid, signed with the right key, is accepted', async () => {
+      const { claims } = await freshAlice();
+      for (const path of PROTECTED_OPERATIONS) {
+        expectStatus(await call(path, rawHs256({ alg: 'HS256', typ: 'at+jwt', kid: 'any' }, claims)), 200);
+      }
+    });
+
+    const attackerJwk = { kty: 'oct', k: Buffer.from(ATTACKER_SECRET).toString('base64url') };
+    // One case per parameter: a verifier that honoured any of them could be steered to another key or payload.
+    const extraHeaders: Array<[string, unknown]> = [
+      ['jwk', attackerJwk],
+      ['jku', 'https://attacker.example/.well-known/jwks.json'],
+      ['x5u', 'https://attacker.example/cert.pem'],
+      ['x5c', ['MIIBszCCAVmgAwIBAgIUV']],
+      ['x5t', 'dGh1bWJwcmludA'],
+      ['x5t#S256', 'dGh1bWJwcmludC1zMjU2'],
+      ['cty', 'JWT'],
+      ['b64', true],
+      ['b64', false],
+      ['crit', ['exp']],
+      ['zip', 'DEF'],
+      ['enc', 'A256GCM'],
+      ['epk', { kty: 'EC', crv: 'P-256', x: 'AA', y: 'AA' }],
+      ['url', 'https://attacker.example/'],
+      ['nonce', 'n-0S6_WzA2Mj'],
+      ['ALG', 'none'],
+      ['x-gatehouse-role', 'admin'],
+    ];
+    it.each(extraHeaders)('%s (%j): 401', async (name, value) => {
+      const { claims } = await freshAlice();
+      await expectRefused(rawHs256({ alg: 'HS256', typ: 'at+jwt', [name]: value }, claims));
+    });
+
+    it('__proto__, which a merge of headers into an object would swallow: 401', async () => {
+      const { claims } = await freshAlice();
+      const header = Buffer.from('{"alg":"HS256","typ":"at+jwt","__proto__":{"kid":"x"}}').toString('base64url');
+      const signingInput = `${header}.${base64url(claims)}`;
+      const signature = createHmac('sha256', TEST_JWT_SECRET).update(signingInput).digest('base64url');
+      await expectRefused(`${signingInput}.${signature}`);
+    });
+  });
+
   describe('mangled tokens', () => {
     it('a truncated token: 401', async () => {
       const { session } = await freshAlice();
