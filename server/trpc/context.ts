@@ -12,6 +12,17 @@ export interface Context {
   origin: RequestOrigin;
 }
 
+/** Stored user agents are bounded: a client could otherwise grow every table that records one. */
+export const MAX_USER_AGENT_LENGTH = 512;
+
+function truncatedUserAgent(value: string | undefined): string | null {
+  if (value === undefined) return null;
+  if (value.length <= MAX_USER_AGENT_LENGTH) return value;
+  // Node decodes headers as latin1, so no surrogate pair is cut today; stay safe if that changes.
+  const end = /[\ud800-\udbff]/.test(value[MAX_USER_AGENT_LENGTH - 1]!) ? MAX_USER_AGENT_LENGTH - 1 : MAX_USER_AGENT_LENGTH;
+  return value.slice(0, end);
+}
+
 function header(req: IncomingMessage, name: string): string | undefined {
   const value = req.headers[name];
   return Array.isArray(value) ? value.join(', ') : value;
@@ -29,7 +40,7 @@ export function createContextFactory(deps: Deps, transport: Transport) {
     origin: {
       // Express computes req.ip (and honours its 'trust proxy' setting); plain node has only the socket.
       ipAddress: (req as IncomingMessage & { ip?: string }).ip ?? req.socket.remoteAddress ?? null,
-      userAgent: header(req, 'user-agent') ?? null,
+      userAgent: truncatedUserAgent(header(req, 'user-agent')),
     },
   });
 }
