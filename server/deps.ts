@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Clock } from './clock';
@@ -6,25 +5,41 @@ import type { Database } from './db/client';
 import { silentTelemetry, type Deps, type Telemetry } from './domain/deps';
 import { createRateLimits } from './domain/rate-limits';
 import { signInAddressKeyFrom } from './domain/sign-in-attempts';
-import { createAccessTokens, refreshDerivationKeyFrom } from './domain/tokens';
-import type { Config } from './env';
+import { createAccessTokens, randomSecret, refreshDerivationKeyFrom } from './domain/tokens';
+import { ConfigError, jwtSecretProblem, type Config } from './env';
 
 /**
- * JWT_SECRET when set; otherwise (development) one generated on first start and kept in
- * the data folder, so that tokens survive a restart. An in-memory database gets a fresh one.
+ * JWT_SECRET when set. Otherwise (the embedded database, outside production; env.ts requires
+ * it everywhere else) one generated on first start and kept in the data folder, so that
+ * tokens survive a restart. An in-memory database gets a fresh one.
  */
 export function resolveJwtSecret(config: Config): string {
   if (config.jwtSecret) return config.jwtSecret;
-  if (config.database.kind === 'pglite-memory') return randomBytes(32).toString('base64url');
+  if (config.database.kind === 'postgres') throw new ConfigError('Invalid configuration:\n  JWT_SECRET: required with PostgreSQL');
+  if (config.database.kind === 'pglite-memory') return randomSecret();
   const file = join(config.dataDir, 'jwt-secret');
+  let stored: string;
   try {
-    return readFileSync(file, 'utf8').trim();
-  } catch {
+    stored = readFileSync(file, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') {
+      throw new ConfigError(`Cannot read the server secret in ${file} (${(error as NodeJS.ErrnoException).code ?? 'error'}).`);
+    }
     mkdirSync(config.dataDir, { recursive: true });
-    const secret = randomBytes(32).toString('base64url');
+    const secret = randomSecret();
     writeFileSync(file, `${secret}\n`, { mode: 0o600, flag: 'wx' });
     return secret;
   }
+  // Never replaced here: a new secret would silently sign everyone out. The operator decides.
+  const secret = stored.trim();
+  const problem = jwtSecretProblem(secret);
+  if (problem) {
+    throw new ConfigError(
+      `The server secret in ${file} ${secret === '' ? 'is empty' : `is unfit: it ${problem}`}. ` +
+        'Delete the file to have a new one generated (this signs everyone out), or set JWT_SECRET.',
+    );
+  }
+  return secret;
 }
 
 /** Access tokens as this configuration issues and verifies them. */

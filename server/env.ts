@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { z } from 'zod';
 
 // The only reader of process.env. Everything else receives a parsed `Config`.
@@ -15,7 +16,13 @@ const envSchema = z.object({
     .regex(/^(postgres|postgresql|memory):\/\//, 'must start with postgres://, postgresql:// or memory://')
     .optional(),
   DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(100).default(10),
-  JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+  JWT_SECRET: z
+    .string()
+    .superRefine((secret, ctx) => {
+      const problem = jwtSecretProblem(secret);
+      if (problem) ctx.addIssue({ code: 'custom', message: problem });
+    })
+    .optional(),
   JWT_ISSUER: z.string().min(1).default('gatehouse'),
   JWT_AUDIENCE: z.string().min(1).default('gatehouse'),
   ACCESS_TOKEN_TTL_SECONDS: seconds(15 * 60),
@@ -25,18 +32,20 @@ const envSchema = z.object({
   REAUTH_MAX_AGE_SECONDS: seconds(15 * 60),
   PASSWORD_HASH_QUEUE_LIMIT: z.coerce.number().int().min(1).max(10_000).default(32),
   SESSION_RETENTION_SECONDS: seconds(7 * DAY_SECONDS),
+  // At most a century: far more would put the purge's cut-off before the earliest date there is.
+  AUDIT_RETENTION_DAYS: z.coerce.number().int().positive().max(36_500).default(365),
   CLEANUP_INTERVAL_SECONDS: seconds(60 * 60),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   TRUST_PROXY: z
     .string()
     .default('false')
     .transform((value, ctx) => {
-      if (value === 'false') return false;
-      if (value === 'true') return true;
-      if (/^\d+$/.test(value)) return Number(value);
-      if (/^[0-9a-fA-F.:/, ]+$/.test(value)) return value.split(',').map((part) => part.trim());
-      ctx.addIssue({ code: 'custom', message: 'must be false, true, a hop count, or a comma-separated list of proxy addresses' });
-      return z.NEVER;
+      const parsed = parseTrustProxy(value.trim());
+      if (typeof parsed === 'object' && 'problem' in parsed) {
+        ctx.addIssue({ code: 'custom', message: parsed.problem });
+        return z.NEVER;
+      }
+      return parsed;
     }),
   RATE_LIMIT_SIGN_IN_FAILURES_PER_15_MINUTES: z.coerce.number().int().positive().default(5),
   RATE_LIMIT_REGISTRATIONS_PER_HOUR: z.coerce.number().int().positive().default(10),
@@ -60,7 +69,10 @@ export interface Config {
   dataDir: string;
   database: DatabaseTarget;
   databasePoolSize: number;
-  /** Unset means "generate one and keep it in the data folder" (embedded default only). */
+  /**
+   * Unset only for the embedded database outside production: then one is generated into the
+   * data folder (or at random, for an in-memory database). Required on PostgreSQL.
+   */
   jwtSecret: string | undefined;
   jwtIssuer: string;
   jwtAudience: string;
@@ -74,11 +86,16 @@ export interface Config {
   passwordHashQueueLimit: number;
   /** How long ended sessions (and their tokens) are kept before the purge deletes them. */
   sessionRetentionSeconds: number;
+  /** Audit events older than this many days are deleted by the purge. */
+  auditRetentionDays: number;
   cleanupIntervalSeconds: number;
   corsOrigins: string[];
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
-  /** Express 'trust proxy': whether and which X-Forwarded-For hops give the client's address. */
-  trustProxy: boolean | number | string[];
+  /**
+   * Express 'trust proxy': none (false), how many X-Forwarded-For hops to trust, or the proxies'
+   * addresses and ranges. Never `true`, which would trust the entries the client writes.
+   */
+  trustProxy: false | number | string[];
   rateLimits: RateLimitSettings;
 }
 
@@ -111,6 +128,14 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (e.NODE_ENV === 'production' && !e.JWT_SECRET) {
     throw new ConfigError('Invalid configuration:\n  JWT_SECRET: required when NODE_ENV=production');
   }
+  if (e.DATABASE_URL && /^postgres(ql)?:/.test(e.DATABASE_URL) && !e.JWT_SECRET) {
+    // A generated secret would differ per instance: tokens of one would be refused by the
+    // others, and a refresh retried on another instance would look like reuse.
+    throw new ConfigError(
+      'Invalid configuration:\n  JWT_SECRET: required with a PostgreSQL DATABASE_URL (the same value on every instance; ' +
+        'e.g. `openssl rand -base64 48`)',
+    );
+  }
   return {
     nodeEnv: e.NODE_ENV,
     port: e.PORT,
@@ -128,6 +153,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     reauthMaxAgeSeconds: e.REAUTH_MAX_AGE_SECONDS,
     passwordHashQueueLimit: e.PASSWORD_HASH_QUEUE_LIMIT,
     sessionRetentionSeconds: e.SESSION_RETENTION_SECONDS,
+    auditRetentionDays: e.AUDIT_RETENTION_DAYS,
     cleanupIntervalSeconds: e.CLEANUP_INTERVAL_SECONDS,
     corsOrigins: e.CORS_ORIGINS,
     logLevel: e.LOG_LEVEL,
@@ -145,4 +171,68 @@ function databaseTarget(url: string | undefined, dataDir: string): DatabaseTarge
   if (!url) return { kind: 'pglite-dir', dir: `${dataDir}/pglite` };
   if (url.startsWith('memory://')) return { kind: 'pglite-memory' };
   return { kind: 'postgres', url };
+}
+
+const PLACEHOLDERS = ['changeme', 'changethis', 'replaceme', 'replacewith', 'placeholder', 'yoursecret', 'yourjwtsecret', 'secrethere'];
+
+/**
+ * Why a server secret is unfit, or null. It keys HMACs (access tokens, refresh successors),
+ * so a guessable one lets anyone mint tokens. The message never repeats the secret.
+ */
+export function jwtSecretProblem(secret: string): string | null {
+  const advice = 'use a random value, e.g. `openssl rand -base64 48`';
+  if (Buffer.byteLength(secret, 'utf8') < 32) return `must be at least 32 bytes; ${advice}`;
+  if (new Set(secret).size < 10) return `has fewer than 10 distinct characters; ${advice}`;
+  if (hasShortPeriod(secret)) return `is a short pattern repeated; ${advice}`;
+  const letters = secret.toLowerCase().replace(/[^a-z0-9]/g, '');
+  if (PLACEHOLDERS.some((placeholder) => letters.includes(placeholder))) return `looks like a placeholder; ${advice}`;
+  return null;
+}
+
+/** True when the string is some shorter string repeated (the last repetition may be cut short). */
+function hasShortPeriod(value: string): boolean {
+  for (let period = 1; period <= value.length / 2; period++) {
+    if (value.slice(period) === value.slice(0, value.length - period)) return true;
+  }
+  return false;
+}
+
+// More hops than any real chain of proxies: a count above the real one trusts entries the client wrote.
+const MAX_PROXY_HOPS = 10;
+/** proxy-addr's names for reserved ranges, which Express accepts in a list. */
+const PROXY_RANGE_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal']);
+
+function parseTrustProxy(value: string): false | number | string[] | { problem: string } {
+  if (value === 'false') return false;
+  if (value.toLowerCase() === 'true') {
+    return {
+      problem:
+        'true is refused: Express would then take the leftmost X-Forwarded-For entry, which the client chooses. ' +
+        "Give the hop count (e.g. 1 for one load balancer) or the proxies' addresses or CIDR ranges",
+    };
+  }
+  if (/^\d+$/.test(value)) {
+    const hops = Number(value);
+    if (hops > MAX_PROXY_HOPS) return { problem: `a hop count above ${MAX_PROXY_HOPS} trusts what clients write, as true would` };
+    return hops === 0 ? false : hops;
+  }
+  const entries = value.split(',').map((entry) => entry.trim());
+  for (const entry of entries) {
+    const problem = proxyEntryProblem(entry);
+    if (problem) return { problem: `${problem}; expected false, a hop count, or comma-separated proxy addresses or CIDR ranges` };
+  }
+  return entries;
+}
+
+function proxyEntryProblem(entry: string): string | null {
+  if (entry === '') return 'an empty entry';
+  if (PROXY_RANGE_NAMES.has(entry)) return null;
+  const [address = '', prefix, ...rest] = entry.split('/');
+  const version = isIP(address);
+  if (version === 0 || rest.length > 0) return `"${entry}" is not an IP address or CIDR range`;
+  if (prefix === undefined) return null;
+  const maxPrefix = version === 4 ? 32 : 128;
+  if (!/^\d{1,3}$/.test(prefix) || Number(prefix) > maxPrefix) return `"${entry}": the prefix length must be 1 to ${maxPrefix}`;
+  if (Number(prefix) === 0) return `"${entry}" trusts every address, as true would`;
+  return null;
 }

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -104,7 +104,7 @@ describe('npm run admin', { timeout: 120_000 }, () => {
   /** A Gatehouse on the CLI's database for the length of `check`, to see the effect over HTTP. */
   async function overHttp(clock: ManualClock, check: (post: (path: string, body?: unknown, headers?: Record<string, string>) => Promise<HttpResult>) => Promise<void>) {
     const handle = await database.open();
-    const config = loadConfig({ NODE_ENV: 'test', ...database.env });
+    const config = loadConfig({ NODE_ENV: 'test', JWT_SECRET: TEST_JWT_SECRET, ...database.env });
     const deps = createDeps({ db: handle.db, config, clock, jwtSecret: TEST_JWT_SECRET });
     const app = createApp({ deps, checkDatabase: handle.ping, reportError: (error) => console.error(error) });
     const server: Server = await new Promise((resolve) => {
@@ -218,5 +218,33 @@ describe('npm run admin', { timeout: 120_000 }, () => {
     const cleanup = await spawnAdmin(['cleanup', '--json']);
     expect(cleanup.code, cleanup.stderr).toBe(0);
     expect(JSON.parse(cleanup.stdout)).toEqual({ sessionsPurged: 1, ranHere: true });
+  });
+});
+
+describe('npm run admin reads the server configuration', { timeout: 120_000 }, () => {
+  async function adminWith(env: Record<string, string>, args: string[]) {
+    let stderr = '';
+    const code = await runAdmin(args, { env, out: () => {}, err: (text) => (stderr += `${text}\n`), readStdin: async () => '' });
+    return { code, stderr };
+  }
+
+  it('on PGlite in a folder it needs no JWT_SECRET: it generates one into that folder, as the server would', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'gatehouse-admin-nosecret-'));
+    try {
+      const result = await adminWith({ DATA_DIR: dataDir }, ['list-sessions', '--email', 'nobody@example.test']);
+      // 1: the command ran against the database and found no such user.
+      expect(result, result.stderr).toMatchObject({ code: 1 });
+      expect(result.stderr).toContain('No user with email');
+      expect(existsSync(join(dataDir, 'jwt-secret'))).toBe(true);
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it('on PostgreSQL without JWT_SECRET it stops before connecting, naming JWT_SECRET (exit 2)', async () => {
+    // Nothing listens on port 1: a connection attempt would fail differently.
+    const result = await adminWith({ DATABASE_URL: 'postgres://gatehouse@127.0.0.1:1/gatehouse' }, ['list-sessions', '--email', 'a@example.test']);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('JWT_SECRET: required');
   });
 });

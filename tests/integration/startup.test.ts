@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -41,5 +41,39 @@ describe('starting Gatehouse the way the README says', () => {
     const { code } = await bad.exited;
     expect(code).not.toBe(0);
     expect(bad.output()).toContain('PORT');
+  });
+
+  /** How a process that must not start ended: its exit code, or 'listening' (then it is stopped). */
+  async function refusedStart(env: Record<string, string>) {
+    const started = startProcess(env, { runner: 'start' });
+    const outcome = await Promise.race([started.exited.then(({ code }) => code), started.url.then(() => 'listening' as const)]);
+    if (outcome === 'listening') await stop(started.child);
+    return { outcome, output: started.output() };
+  }
+  const STACK_TRACE = /\n\s+at /;
+
+  it('on PostgreSQL without JWT_SECRET, stops before connecting, naming JWT_SECRET', { timeout: 60_000 }, async () => {
+    // Nothing listens on port 1: a process that connected before checking would fail on the connection instead.
+    const { outcome, output } = await refusedStart({ PORT: '0', DATABASE_URL: 'postgres://gatehouse@127.0.0.1:1/gatehouse' });
+    expect(outcome, output).toBe(1);
+    expect(output).toContain('JWT_SECRET: required');
+    expect(output).not.toMatch(/ECONNREFUSED|connect/i);
+    expect(output).not.toMatch(STACK_TRACE);
+  });
+
+  it('stops with a message naming the generated secret file when that file is empty', { timeout: 60_000 }, async () => {
+    const emptyDir = mkdtempSync(join(tmpdir(), 'gatehouse-empty-secret-'));
+    try {
+      const secretFile = join(emptyDir, 'jwt-secret');
+      writeFileSync(secretFile, '');
+      const { outcome, output } = await refusedStart({ PORT: '0', DATA_DIR: emptyDir });
+      expect(outcome, output).toBe(1);
+      expect(output).toContain(secretFile);
+      expect(output).not.toMatch(STACK_TRACE);
+      // Left for the operator to look at: a new secret would sign everyone out.
+      expect(readFileSync(secretFile, 'utf8')).toBe('');
+    } finally {
+      rmSync(emptyDir, { recursive: true, force: true });
+    }
   });
 });
