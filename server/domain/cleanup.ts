@@ -1,18 +1,28 @@
+import { deleteAuditEventsBefore } from '../db/queries/audit-events';
 import { withExclusiveJobLock } from '../db/queries/locks';
 import { deleteExpiredRateLimitCounters } from '../db/queries/rate-limits';
 import { deleteEndedSessions } from '../db/queries/sessions';
 import type { Deps } from './deps';
 
-/**
- * Deletes sessions (and with them their refresh tokens) that ended more than the retention
- * period ago. Kept that long so a replayed token of a recently ended session is still
- * recognised and audited rather than unknown. Audit events are kept. Rate-limit counters
- * whose window has ended go too.
- */
 /** The advisory lock that lets one instance at a time run the purge. */
 export const PURGE_LOCK_NAME = 'gatehouse:purge-ended-sessions';
 
-export async function purgeEndedSessions(deps: Deps): Promise<{ sessionsPurged: number; ranHere: boolean }> {
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+export interface PurgeResult {
+  sessionsPurged: number;
+  auditEventsPurged: number;
+  ranHere: boolean;
+}
+
+/**
+ * Deletes sessions (and with them their refresh tokens) that ended more than the retention
+ * period ago. Kept that long so a replayed token of a recently ended session is still
+ * recognised and audited rather than unknown. Audit events go after AUDIT_RETENTION_DAYS,
+ * so that the table does not grow without end. Rate-limit counters whose window has ended
+ * go too.
+ */
+export async function purgeEndedSessions(deps: Deps): Promise<PurgeResult> {
   const now = deps.clock.now().getTime();
   const retentionMs = deps.config.sessionRetentionSeconds * 1000;
   const outcome = await withExclusiveJobLock(deps.db, PURGE_LOCK_NAME, async (tx) => {
@@ -20,11 +30,12 @@ export async function purgeEndedSessions(deps: Deps): Promise<{ sessionsPurged: 
       endedBefore: new Date(now - retentionMs),
       idleSince: new Date(now - deps.config.sessionIdleTimeoutSeconds * 1000 - retentionMs),
     });
+    const auditEventsPurged = await deleteAuditEventsBefore(tx, new Date(now - deps.config.auditRetentionDays * DAY_MS));
     // The rate limiter keeps its own time (the wall clock), so its counters are judged by it too.
     await deleteExpiredRateLimitCounters(tx, new Date(Date.now() - RATE_LIMIT_COUNTER_GRACE_MS));
-    return sessionsPurged;
+    return { sessionsPurged, auditEventsPurged };
   });
-  return outcome.ran ? { sessionsPurged: outcome.result, ranHere: true } : { sessionsPurged: 0, ranHere: false };
+  return outcome.ran ? { ...outcome.result, ranHere: true } : { sessionsPurged: 0, auditEventsPurged: 0, ranHere: false };
 }
 
 const RATE_LIMIT_COUNTER_GRACE_MS = 60 * 60 * 1000;
@@ -34,7 +45,7 @@ export function schedulePurge(
   deps: Deps,
   { intervalSeconds, onResult, onError }: {
     intervalSeconds: number;
-    onResult: (result: { sessionsPurged: number; ranHere: boolean }) => void;
+    onResult: (result: PurgeResult) => void;
     onError: (error: unknown) => void;
   },
 ): () => void {
