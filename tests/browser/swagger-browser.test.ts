@@ -1,10 +1,9 @@
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiKey, registerAccount } from '../helpers/fixtures';
+import { CHROMIUM } from '../helpers/chromium';
 import { startGatehouse, type Gatehouse } from '../helpers/harness';
 
-// Debian's Chromium (apt package `chromium`); a browser download is never attempted.
-const CHROMIUM = '/usr/bin/chromium';
 const CHROMIUM_ARGS = [
   '--headless',
   '--no-sandbox',
