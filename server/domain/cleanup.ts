@@ -1,8 +1,10 @@
 import { deleteAuditEventsBefore } from '../db/queries/audit-events';
+import { deleteKnownSignInAddressesBefore } from '../db/queries/known-sign-in-addresses';
 import { withExclusiveJobLock } from '../db/queries/locks';
 import { deleteExpiredRateLimitCounters } from '../db/queries/rate-limits';
 import { deleteEndedSessions } from '../db/queries/sessions';
 import type { Deps } from './deps';
+import { KNOWN_ADDRESS_DAYS } from './sign-in-attempts';
 
 /** The advisory lock that lets one instance at a time run the purge. */
 export const PURGE_LOCK_NAME = 'gatehouse:purge-ended-sessions';
@@ -20,7 +22,7 @@ export interface PurgeResult {
  * period ago. Kept that long so a replayed token of a recently ended session is still
  * recognised and audited rather than unknown. Audit events go after AUDIT_RETENTION_DAYS,
  * so that the table does not grow without end. Rate-limit counters whose window has ended
- * go too.
+ * go too, and addresses a user has not signed in from for 30 days.
  */
 export async function purgeEndedSessions(deps: Deps): Promise<PurgeResult> {
   const now = deps.clock.now().getTime();
@@ -31,6 +33,8 @@ export async function purgeEndedSessions(deps: Deps): Promise<PurgeResult> {
       idleSince: new Date(now - deps.config.sessionIdleTimeoutSeconds * 1000 - retentionMs),
     });
     const auditEventsPurged = await deleteAuditEventsBefore(tx, new Date(now - deps.config.auditRetentionDays * DAY_MS));
+    // A known sign-in address counts for 30 days; after that its row is only personal data.
+    await deleteKnownSignInAddressesBefore(tx, new Date(now - KNOWN_ADDRESS_DAYS * DAY_MS));
     // The rate limiter keeps its own time (the wall clock), so its counters are judged by it too.
     await deleteExpiredRateLimitCounters(tx, new Date(Date.now() - RATE_LIMIT_COUNTER_GRACE_MS));
     return { sessionsPurged, auditEventsPurged };
