@@ -1,11 +1,21 @@
 import { z } from 'zod';
 
-/** Text that PostgreSQL can store: a NUL byte is invalid input (400), never a database error. */
+/**
+ * In Unicode mode a surrogate pair is one code point, so this matches only a lone surrogate:
+ * valid JSON (`"\ud800"`) but no Unicode text, which PostgreSQL's json refuses.
+ */
+const LONE_SURROGATE = /\p{Surrogate}/u;
+
+/**
+ * Text that PostgreSQL can store: a NUL byte or a lone surrogate is invalid input (400),
+ * never a database error. Every string input is one of these (or an enum, uuid or date-time).
+ */
 export const text = (maxLength: number) =>
   z
     .string()
     .max(maxLength)
-    .refine((value) => !value.includes('\u0000'), { message: 'must not contain NUL bytes' });
+    .refine((value) => !value.includes('\u0000'), { message: 'must not contain NUL bytes' })
+    .refine((value) => !LONE_SURROGATE.test(value), { message: 'must be well-formed Unicode text (no lone surrogate)' });
 
 export const isoDateTime = z.iso.datetime().meta({ example: '2025-01-15T10:30:00.000Z' });
 
