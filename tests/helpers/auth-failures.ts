@@ -1,8 +1,12 @@
 import { beforeAll, describe, expect, it } from 'vitest';
+import { procedureMetas } from '../../server/trpc/root';
 import { createApiKey, createApiKeyWithId, expectStatus, login, registerAccount, type Account } from './fixtures';
 import type { Gatehouse } from './harness';
 
 export interface ProtectedOperation {
+  /** The procedure ('auth.me'). */
+  procedure: string;
+  /** Its REST path ('/auth/me'), always a POST. */
   path: string;
   body?: unknown;
   /** 'user': a key or a Bearer token; 'session': a Bearer token only. */
@@ -10,11 +14,26 @@ export interface ProtectedOperation {
 }
 
 /**
+ * Every procedure of the router that needs a user or a session, read from its meta, so that
+ * a new one is in the suite without anyone adding it. `bodies` gives inputs of the right
+ * shape by procedure, so that a refusal is about the credential and never about the body.
+ */
+export function protectedOperations(bodies: Record<string, unknown>): ProtectedOperation[] {
+  return procedureMetas().flatMap(([procedure, meta]) => {
+    const access = meta?.access;
+    if (access !== 'user' && access !== 'session') return [];
+    const path = meta?.openapi?.path;
+    if (!path || meta?.openapi?.method !== 'POST') throw new Error(`${procedure} needs a POST path in its openapi meta`);
+    return [{ procedure, path, access, ...(procedure in bodies ? { body: bodies[procedure] } : {}) }];
+  });
+}
+
+/**
  * The same credential failures, asserted on every protected operation: no credential, a
  * garbled or revoked key, a garbled or ended Bearer token, and credentials of two organizations.
  */
 export function describeAuthFailures(operation: ProtectedOperation, gatehouse: () => Gatehouse): void {
-  describe(`${operation.path} refuses bad credentials`, () => {
+  describe(`${operation.procedure} (${operation.path}) refuses bad credentials`, () => {
     let gate: Gatehouse;
     let account: Account;
     let apiKey: string;
