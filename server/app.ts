@@ -10,6 +10,16 @@ import { AppError } from './errors';
 import { createLogger, requestLogging } from './logging';
 import { createMetrics, type Metrics } from './metrics';
 import { buildOpenApiDocument } from './openapi';
+import {
+  BODY_LIMIT_BYTES,
+  declaresBodyTooLarge,
+  jsonDepthExceeds,
+  MAX_BATCH_SIZE,
+  MAX_JSON_DEPTH,
+  TOO_DEEP_MESSAGE,
+  TOO_LARGE_MESSAGE,
+  trpcRequestLimits,
+} from './request-limits';
 import { createContextFactory } from './trpc/context';
 import { appRouter, CREATED_PROCEDURES, procedureMetas } from './trpc/root';
 
@@ -23,8 +33,6 @@ export interface AppOptions {
   /** Must be the metrics whose telemetry `deps` reports to, so domain counters are served too. */
   metrics?: Metrics;
 }
-
-const BODY_LIMIT_BYTES = 100 * 1024;
 
 /**
  * The seed's logout-all and sessions curls POST with neither body nor Content-Type.
@@ -41,26 +49,14 @@ const emptyBodyIsJson: RequestHandler = (req, _res, next) => {
 };
 
 /**
- * No Gatehouse input is nested more than a few levels; a body nested thousands deep would
- * only overflow the stack when re-serialised further down (a 500). Checked without recursion.
+ * tRPC labels a few of its JSON error bodies text/plain (a 415, a bad batch), and sends one
+ * (an unparsable URL) with no type at all: every answer here is JSON.
  */
-const MAX_JSON_DEPTH = 32;
-function jsonDepthExceeds(value: unknown, maxDepth: number): boolean {
-  const pending: Array<[unknown, number]> = [[value, 1]];
-  while (pending.length > 0) {
-    const [current, depth] = pending.pop()!;
-    if (current === null || typeof current !== 'object') continue;
-    if (depth > maxDepth) return true;
-    for (const child of Object.values(current)) pending.push([child, depth + 1]);
-  }
-  return false;
-}
-
-/** tRPC labels a few of its JSON error bodies text/plain (a 415, a bad batch): every answer here is JSON. */
 const labelJson: RequestHandler = (_req, res, next) => {
   const writeHead = res.writeHead;
   res.writeHead = function (this: typeof res, ...args: Parameters<typeof writeHead>) {
-    if (String(res.getHeader('content-type') ?? '').startsWith('text/plain')) {
+    const type = res.getHeader('content-type');
+    if (type === undefined || String(type).startsWith('text/plain')) {
       res.setHeader('Content-Type', 'application/json');
     }
     return writeHead.apply(this, args);
@@ -118,6 +114,13 @@ export function createApp({
   app.disable('x-powered-by');
   app.set('trust proxy', deps.config.trustProxy);
   app.use(requestLogging(logger, { operationOf: operationNamer(), onFinish: metrics.observeRequest }));
+  // HTTP/1.1 requires Host (RFC 9112 §3.2); checked here rather than by Node, so the 400 is JSON like every other.
+  app.use((req, res, next) => {
+    if (req.httpVersion === '1.1' && req.headers.host === undefined) {
+      return sendError(res, 400, 'BAD_REQUEST', 'An HTTP/1.1 request needs a Host header');
+    }
+    next();
+  });
   app.use(helmet());
   if (deps.config.corsOrigins.length > 0) {
     app.use(
@@ -163,10 +166,13 @@ export function createApp({
     noStore,
     labelJson,
     emptyBodyIsJson,
+    trpcRequestLimits(),
     createExpressMiddleware({
       router: appRouter,
       createContext: createContextFactory(deps, 'rpc'),
       maxBodySize: BODY_LIMIT_BYTES,
+      // Checked above with a clearer message; this is the backstop.
+      maxBatchSize: MAX_BATCH_SIZE,
       // Raw HTTP callers may POST a query too, as REST does.
       allowMethodOverride: true,
       onError,
@@ -197,6 +203,10 @@ export function createApp({
     noStore,
     emptyBodyIsJson,
     (req, res, next) => {
+      if (declaresBodyTooLarge(req)) {
+        res.setHeader('Connection', 'close');
+        return sendError(res, 413, 'PAYLOAD_TOO_LARGE', TOO_LARGE_MESSAGE);
+      }
       // An empty POST was already given an empty JSON body above.
       if (req.body !== undefined || req.is('application/json')) return next();
       sendError(res, 415, 'UNSUPPORTED_MEDIA_TYPE', 'Send the body as JSON with Content-Type: application/json');
@@ -205,9 +215,10 @@ export function createApp({
     express.json({ limit: BODY_LIMIT_BYTES, strict: true }),
     (req, res, next) => {
       if (jsonDepthExceeds(req.body, MAX_JSON_DEPTH)) {
-        return sendError(res, 400, 'BAD_REQUEST', `Request body is nested more than ${MAX_JSON_DEPTH} levels deep`);
+        return sendError(res, 400, 'BAD_REQUEST', TOO_DEEP_MESSAGE);
       }
-      void rest(req, res, next);
+      // A rejection here would be unhandled, and stop the process.
+      rest(req, res, next).catch(next);
     },
   );
 
@@ -217,17 +228,17 @@ export function createApp({
 
   // Body-parser failures and anything unexpected: always JSON, never a stack or an HTML page.
   const errorHandler: ErrorRequestHandler = (error, _req, res, _next) => {
-    const type = (error as { type?: string }).type;
-    if (type === 'entity.too.large') return sendError(res, 413, 'PAYLOAD_TOO_LARGE', 'Request body is larger than 100 kB');
+    const { type, status } = error as { type?: string; status?: number };
+    const isClientError = typeof status === 'number' && status >= 400 && status < 500;
+    if (!isClientError) reportError(error);
+    // Too late for an answer: end the connection (Express's own handler would print the stack).
+    if (res.headersSent) return void res.destroy();
+    if (type === 'entity.too.large') return sendError(res, 413, 'PAYLOAD_TOO_LARGE', TOO_LARGE_MESSAGE);
     if (type === 'entity.parse.failed') return sendError(res, 400, 'PARSE_ERROR', 'Request body is not valid JSON');
     if (type === 'encoding.unsupported' || type === 'charset.unsupported') {
       return sendError(res, 415, 'UNSUPPORTED_MEDIA_TYPE', 'Unsupported body encoding or charset');
     }
-    const status = (error as { status?: number }).status;
-    if (typeof status === 'number' && status >= 400 && status < 500) {
-      return sendError(res, status, 'BAD_REQUEST', 'Bad request');
-    }
-    reportError(error);
+    if (isClientError) return sendError(res, status, 'BAD_REQUEST', 'Bad request');
     return sendError(res, 500, 'INTERNAL_SERVER_ERROR', 'Internal server error');
   };
   app.use(errorHandler);
