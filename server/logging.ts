@@ -41,6 +41,22 @@ function accessLogger(logger: Logger): Logger {
 const SAFE_REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
 
 /**
+ * The path of a request target, for the operation label. Never throws: `//`, `//a:b@` or
+ * `//[` are no valid URL relative to a base, and an absolute-form target may be anything.
+ */
+export function pathOf(target: string): string {
+  if (target.startsWith('/')) {
+    const end = target.search(/[?#]/);
+    return end === -1 ? target : target.slice(0, end);
+  }
+  try {
+    return new URL(target).pathname;
+  } catch {
+    return '';
+  }
+}
+
+/**
  * Gives every request an id (the caller's X-Request-Id when it is safe to echo, else a new
  * one), returns it in the response, and logs one line per request when it finishes.
  */
@@ -54,22 +70,30 @@ export function requestLogging(
     const requestId = typeof incoming === 'string' && SAFE_REQUEST_ID.test(incoming) ? incoming : randomUUID();
     res.setHeader('X-Request-Id', requestId);
     const started = process.hrtime.bigint();
+    // An exception in a response listener is uncaught: it would stop the process. Nothing
+    // in these two may throw, whatever the request was.
     res.on('finish', () => {
-      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-      // originalUrl: mounted routers (/trpc) rewrite req.url while they handle a request.
-      const operation = operationOf(new URL(req.originalUrl, 'http://gatehouse.invalid').pathname);
-      onFinish?.(operation, res.statusCode, seconds);
-      const line = {
-        requestId,
-        method: req.method,
-        operation,
-        status: res.statusCode,
-        durationMs: Math.round(seconds * 10_000) / 10,
-        ip: req.ip,
-      };
-      if (res.statusCode >= 500) access.error(line, 'request failed');
-      else access.info(line, 'request');
+      try {
+        const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+        // originalUrl: mounted routers (/trpc) rewrite req.url while they handle a request.
+        const operation = operationOf(pathOf(req.originalUrl));
+        onFinish?.(operation, res.statusCode, seconds);
+        const line = {
+          requestId,
+          method: req.method,
+          operation,
+          status: res.statusCode,
+          durationMs: Math.round(seconds * 10_000) / 10,
+          ip: req.ip,
+        };
+        if (res.statusCode >= 500) access.error(line, 'request failed');
+        else access.info(line, 'request');
+      } catch (error) {
+        logger.error({ err: error, requestId }, 'access log failed');
+      }
     });
+    // Writing after the end of a response emits 'error' on it; unheard, that would throw.
+    res.on('error', (error) => logger.error({ err: error, requestId }, 'response failed'));
     next();
   };
 }

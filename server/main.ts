@@ -5,6 +5,7 @@ import { systemClock } from './clock';
 import { openDatabase } from './db/client';
 import { createDeps, resolveJwtSecret } from './deps';
 import { ConfigError, loadConfig } from './env';
+import { createHttpServer, listen } from './http-server';
 import { createLogger } from './logging';
 import { createMetrics } from './metrics';
 
@@ -41,15 +42,25 @@ async function main() {
     onError: (error) => logger.error({ err: error }, 'purge of ended sessions failed'),
   });
 
-  const server = app.listen(config.port, config.host, () => {
-    const { port } = server.address() as AddressInfo;
-    const base = `http://${config.host === '0.0.0.0' ? 'localhost' : config.host}:${port}`;
-    const where = config.database.kind === 'postgres' ? 'PostgreSQL' : config.database.kind === 'pglite-memory' ? 'in-memory PGlite' : `PGlite in ${config.database.dir}`;
-    console.log(`Gatehouse listening on ${base} (database: ${where})`);
-    console.log(`  REST      ${base}/auth/...`);
-    console.log(`  tRPC      ${base}/trpc`);
-    console.log(`  Docs      ${base}/docs  (OpenAPI: ${base}/openapi.json)`);
-  });
+  // Should anything still escape, it is logged through the serializer that keeps query
+  // parameters out (Node's own report prints the whole error), and the process stops as
+  // Node would: its state is unknown, and a supervisor restarts it.
+  const fatal = (error: unknown) => {
+    logger.fatal({ err: error }, 'uncaught exception');
+    process.exit(1);
+  };
+  process.on('uncaughtException', fatal);
+  process.on('unhandledRejection', fatal);
+
+  const server = createHttpServer(app, { logger });
+  await listen(server, config.port, config.host);
+  const { port } = server.address() as AddressInfo;
+  const base = `http://${config.host === '0.0.0.0' ? 'localhost' : config.host}:${port}`;
+  const where = config.database.kind === 'postgres' ? 'PostgreSQL' : config.database.kind === 'pglite-memory' ? 'in-memory PGlite' : `PGlite in ${config.database.dir}`;
+  console.log(`Gatehouse listening on ${base} (database: ${where})`);
+  console.log(`  REST      ${base}/auth/...`);
+  console.log(`  tRPC      ${base}/trpc`);
+  console.log(`  Docs      ${base}/docs  (OpenAPI: ${base}/openapi.json)`);
 
   let closing = false;
   const shutdown = (signal: string) => {
@@ -57,9 +68,14 @@ async function main() {
     closing = true;
     console.log(`${signal}: finishing in-flight requests`);
     stopPurge();
-    server.close(async () => {
-      await database.close();
-      process.exit(0);
+    server.close(() => {
+      database.close().then(
+        () => process.exit(0),
+        (error: unknown) => {
+          logger.error({ err: error }, 'closing the database failed');
+          process.exit(1);
+        },
+      );
     });
     server.closeIdleConnections();
     setTimeout(() => process.exit(1), 10_000).unref();

@@ -1,17 +1,21 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Logger } from 'pino';
 import { createApp } from '../../server/app';
 import type { Clock } from '../../server/clock';
 import type { DatabaseHandle } from '../../server/db/client';
 import { createDeps } from '../../server/deps';
 import type { Deps } from '../../server/domain/deps';
 import { loadConfig, type Config } from '../../server/env';
+import { createHttpServer, listen, type HttpLimits } from '../../server/http-server';
 import { createMetrics } from '../../server/metrics';
 import { ManualClock } from './clock';
 import { openTestDatabase } from './database';
 
 export interface Gatehouse {
   url: string;
+  /** The HTTP server, made by the same createHttpServer as in production. */
+  server: Server;
   deps: Deps;
   database: DatabaseHandle;
   /** The PostgreSQL database's URL; null on in-memory PGlite. */
@@ -39,7 +43,15 @@ export const TEST_JWT_SECRET = 'test-secret-that-is-long-enough-for-hs256-012345
 
 /** A real Gatehouse over real HTTP on a real database, on a random local port. */
 export async function startGatehouse(
-  options: { config?: Partial<Config>; clock?: Clock; reportError?: (error: unknown) => void } = {},
+  options: {
+    config?: Partial<Config>;
+    clock?: Clock;
+    reportError?: (error: unknown) => void;
+    /** Where the app logs; with a logger and no reportError, unexpected errors go to it as in production. */
+    logger?: Logger;
+    /** Shorter HTTP timeouts, for the tests of the timeouts themselves. */
+    httpLimits?: Partial<HttpLimits>;
+  } = {},
 ): Promise<Gatehouse> {
   const { handle, url: databaseUrl, drop } = await openTestDatabase();
   const clock = new ManualClock();
@@ -61,15 +73,16 @@ export async function startGatehouse(
     deps,
     metrics,
     checkDatabase: handle.ping,
-    reportError: options.reportError ?? ((error) => console.error('unexpected error in Gatehouse:', error)),
+    ...(options.logger ? { logger: options.logger } : {}),
+    reportError: options.reportError ?? (options.logger ? undefined : (error) => console.error('unexpected error in Gatehouse:', error)),
   });
-  const server: Server = await new Promise((resolve) => {
-    const listening = app.listen(0, '127.0.0.1', () => resolve(listening));
-  });
+  const server = createHttpServer(app, { ...(options.logger ? { logger: options.logger } : {}), limits: options.httpLimits ?? {} });
+  await listen(server, 0, '127.0.0.1');
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
   return {
     url,
+    server,
     deps,
     database: handle,
     databaseUrl,
