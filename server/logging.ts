@@ -27,9 +27,75 @@ export const REDACTED_PATHS = [
  */
 const accessTwins = new WeakMap<Logger, Logger>();
 
+/** A PostgreSQL error's SQLSTATE (PGlite and postgres.js both put it on `code`). */
+const SQLSTATE = /^[0-9A-Z]{5}$/;
+
+/** The fields of a PostgreSQL error that say what failed, never with which values. */
+const DATABASE_ERROR_FIELDS = [
+  'code',
+  'severity',
+  'constraint',
+  'constraint_name',
+  'table',
+  'table_name',
+  'column',
+  'column_name',
+  'schema',
+  'schema_name',
+  'routine',
+] as const;
+
+const MAX_CAUSE_DEPTH = 4;
+
+/**
+ * The `err` of a log line. pino's own serializer copies every enumerable property and the
+ * message: for a database error that is drizzle's "Failed query: … params: …" (emails,
+ * hashes), the driver's `params`/`parameters`, and messages or details that quote values
+ * ("Failing row contains (…)", `invalid input syntax for type uuid: "…"`). So an error that
+ * comes from the database keeps its class, its PostgreSQL fields and its stack frames only;
+ * other errors keep their message too. Causes are followed, a few levels deep.
+ */
+export function serializeError(error: unknown, depth = 0): Record<string, unknown> {
+  if (!(error instanceof Error)) return { type: typeof error };
+  const fields = error as unknown as Record<string, unknown>;
+  const fromDatabase = isDatabaseError(error);
+  const serialized: Record<string, unknown> = { type: error.constructor?.name || error.name };
+  // Bundled drivers have minified class names ("O"); their `name` still says what they are.
+  if (error.name && error.name !== serialized.type && error.name !== 'Error') serialized.name = error.name;
+  if (fromDatabase) {
+    for (const field of DATABASE_ERROR_FIELDS) {
+      if (typeof fields[field] === 'string') serialized[field] = fields[field];
+    }
+  } else {
+    serialized.message = error.message;
+    if (typeof fields.code === 'string') serialized.code = fields.code;
+  }
+  // The first lines of a stack repeat the message: keep the frames alone.
+  serialized.stack = (error.stack ?? '')
+    .split('\n')
+    .filter((line) => /^\s+at /.test(line))
+    .join('\n');
+  if (error.cause !== undefined && depth < MAX_CAUSE_DEPTH) serialized.cause = serializeError(error.cause, depth + 1);
+  return serialized;
+}
+
+function isDatabaseError(error: Error): boolean {
+  const fields = error as unknown as Record<string, unknown>;
+  return (
+    (typeof fields.code === 'string' && SQLSTATE.test(fields.code)) ||
+    'params' in fields ||
+    'parameters' in fields ||
+    'query' in fields ||
+    error.message.startsWith('Failed query:')
+  );
+}
+
 export function createLogger(level: string, destination?: NodeJS.WritableStream): Logger {
   const base = { service: 'gatehouse' };
-  const logger = pino({ level, redact: { paths: REDACTED_PATHS, censor: '[redacted]' }, base }, destination as never);
+  const logger = pino(
+    { level, redact: { paths: REDACTED_PATHS, censor: '[redacted]' }, base, serializers: { err: serializeError } },
+    destination as never,
+  );
   accessTwins.set(logger, pino({ level, base }, destination as never));
   return logger;
 }
