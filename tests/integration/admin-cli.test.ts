@@ -12,7 +12,7 @@ import { runAdmin } from '../../server/cli/run';
 import { loadConfig } from '../../server/env';
 import { ManualClock } from '../helpers/clock';
 import { openTestDatabase } from '../helpers/database';
-import { expectStatus } from '../helpers/fixtures';
+import { expectStatus, uniqueEmail } from '../helpers/fixtures';
 import { httpPost, TEST_JWT_SECRET, type HttpResult } from '../helpers/harness';
 
 const REPO = new URL('../..', import.meta.url).pathname;
@@ -120,10 +120,15 @@ describe('npm run admin', { timeout: 120_000 }, () => {
     }
   }
 
-  const owner = { email: 'owner@admin-cli.test', password: 'owner password 123' };
-  let organizationId: string;
-  let firstKey: { id: string; key: string };
-  let secondKey: { id: string; key: string };
+  const OWNER_PASSWORD = 'owner password 123';
+
+  /** An organization of its own for each test, so that none leans on what another did. */
+  async function createOrganization(label: string) {
+    const owner = { email: uniqueEmail(label), password: OWNER_PASSWORD };
+    const created = await adminJson(['create-org', '--name', `Org ${label}`, '--type', 'ngo', '--size', '500+', '--primary-use', 'market research',
+      '--plan', 'basic', '--owner-email', owner.email, '--owner-password', owner.password]);
+    return { owner, organizationId: created.organization.id as string, firstKey: created.apiKey as { id: string; key: string } };
+  }
 
   it('--help lists every command', async () => {
     const result = await spawnAdmin(['--help'], { viaNpm: true });
@@ -146,6 +151,7 @@ describe('npm run admin', { timeout: 120_000 }, () => {
   });
 
   it('create-org takes every seed enum field and an owner, and prints the first API key once', async () => {
+    const owner = { email: uniqueEmail('owner'), password: OWNER_PASSWORD };
     const spawned = await spawnAdmin(
       ['create-org', '--name', 'Acme Research', '--type', 'ngo', '--size', '500+', '--primary-use', 'market research', '--plan', 'basic',
         '--owner-email', owner.email, '--owner-name', 'Owner', '--owner-password-stdin', '--json'],
@@ -158,8 +164,6 @@ describe('npm run admin', { timeout: 120_000 }, () => {
     expect(created.organization).toMatchObject({ type: 'ngo', size: '500+', primaryUse: 'market research', plan: 'basic', status: 'active' });
     expect(created.owner).toMatchObject({ email: owner.email, name: 'Owner' });
     expect(created.apiKey.key).toMatch(/^gk_/);
-    organizationId = created.organization.id;
-    firstKey = created.apiKey;
 
     const again = await admin(['create-org', '--name', 'Dup', '--type', 'ngo', '--size', '1-10', '--primary-use', 'sales', '--owner-email', owner.email, '--owner-password', 'another password']);
     expect(again.code).toBe(1);
@@ -167,14 +171,17 @@ describe('npm run admin', { timeout: 120_000 }, () => {
   });
 
   it('create-key makes a key acting as a user; suspend-org stops the organization', async () => {
-    secondKey = await adminJson(['create-key', '--email', owner.email.toUpperCase(), '--name', 'second']);
+    const { owner, organizationId, firstKey } = await createOrganization('suspend');
+    const secondKey = await adminJson(['create-key', '--email', owner.email.toUpperCase(), '--name', 'second']);
     expect(secondKey.key).toMatch(/^gk_/);
     expect(await adminJson(['suspend-org', '--org', organizationId])).toMatchObject({ status: 'suspended' });
 
     await overHttp(new ManualClock(), async (post) => {
-      const refused = await post('/auth/me', undefined, { 'x-api-key': firstKey.key });
-      expectStatus(refused, 403);
-      expect(refused.body.reason).toBe('organization_suspended');
+      for (const key of [firstKey.key, secondKey.key]) {
+        const refused = await post('/auth/me', undefined, { 'x-api-key': key });
+        expectStatus(refused, 403);
+        expect(refused.body.reason).toBe('organization_suspended');
+      }
       expectStatus(await post('/auth/login', owner), 403);
     });
   });
@@ -189,30 +196,38 @@ describe('npm run admin', { timeout: 120_000 }, () => {
   });
 
   it('activate-org, set-plan and revoke-key take effect at once', async () => {
+    const { owner, organizationId, firstKey } = await createOrganization('activate');
+    const secondKey = await adminJson(['create-key', '--email', owner.email, '--name', 'second']);
+    expect(await adminJson(['suspend-org', '--org', organizationId])).toMatchObject({ status: 'suspended' });
     expect(await adminJson(['activate-org', '--org', organizationId])).toMatchObject({ status: 'active' });
     expect(await adminJson(['set-plan', '--org', organizationId, '--plan', 'advanced'])).toMatchObject({ plan: 'advanced' });
     expect((await admin(['set-plan', '--org', organizationId, '--plan', 'platinum'])).code).toBe(2);
     await adminJson(['revoke-key', '--org', organizationId, '--key', firstKey.id]);
 
-    // A month ago the owner signed in and out (that session is long over); now they sign in again.
-    const clock = new ManualClock(new Date(Date.now() - 30 * DAY_SECONDS * 1000));
-    await overHttp(clock, async (post) => {
+    await overHttp(new ManualClock(), async (post) => {
       const revoked = await post('/auth/me', undefined, { 'x-api-key': firstKey.key });
       expectStatus(revoked, 401);
       expect(revoked.body.reason).toBe('api_key_revoked');
       const me = await post('/auth/me', undefined, { 'x-api-key': secondKey.key });
       expectStatus(me, 200);
       expect(me.body.organization).toMatchObject({ plan: 'advanced', status: 'active', size: '500+', primaryUse: 'market research' });
+      expectStatus(await post('/auth/login', owner), 200);
+    });
+  });
 
+  it('list-sessions shows the active sessions of a user; cleanup purges the long-ended one', async () => {
+    const { owner } = await createOrganization('sessions');
+    // A month ago the owner signed in and out (that session is long over); now they sign in again.
+    // No other test of this file ends a session, so this is the only one the purge is due to delete.
+    const clock = new ManualClock(new Date(Date.now() - 30 * DAY_SECONDS * 1000));
+    await overHttp(clock, async (post) => {
       const old = await post('/auth/login', owner, { 'user-agent': 'last month' });
       expectStatus(old, 200);
       expectStatus(await post('/auth/logout', { refresh_token: old.body.refresh_token }), 200);
       clock.advanceSeconds(30 * DAY_SECONDS);
       expectStatus(await post('/auth/login', owner, { 'user-agent': 'admin-cli test' }), 200);
     });
-  });
 
-  it('list-sessions shows the active sessions of a user; cleanup purges the long-ended one', async () => {
     const { sessions } = await adminJson(['list-sessions', '--email', owner.email]);
     expect(sessions.map((session: { userAgent: string }) => session.userAgent)).toEqual(['admin-cli test']);
     const cleanup = await spawnAdmin(['cleanup', '--json']);
