@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { appRouter } from '../../server/trpc/root';
 import { createApiKey, expectStatus, registerAccount, type Account } from '../helpers/fixtures';
 import { startGatehouse, type Gatehouse } from '../helpers/harness';
@@ -9,8 +9,9 @@ import { startGatehouse, type Gatehouse } from '../helpers/harness';
  * header values and methods, sent to every REST operation (read from /openapi.json, so a
  * new operation is fuzzed without touching this file) and every tRPC procedure (read from
  * the router). For every answer: never a 5xx, always a JSON body, never a stack frame or
- * SQL text. And refused calls change nothing: the fuzzed account's sessions, audit events
- * and keys are the same afterwards, and its refresh token was never rotated.
+ * SQL text. And refused calls change nothing: after each test, its fuzzed account's
+ * sessions, audit events and keys are the same as before it, and its refresh token was never
+ * rotated. Every test has an account of its own, so the tests pass in any order.
  *
  * Reproduce a failure with the seed and path fast-check prints (FUZZ_SEED overrides the seed).
  * Requests go one at a time to 127.0.0.1: the rate stays that of a single client.
@@ -196,18 +197,35 @@ describe('fuzzing every operation over real HTTP', { timeout: 180_000 }, () => {
   let ownApiKey: string;
   let targets: Target[];
   let stateBefore: unknown;
-  let requestCount = 0;
 
   beforeAll(async () => {
     gate = await startGatehouse({ reportError: () => {} });
+    targets = await discoverTargets(gate);
+  });
+  afterAll(() => gate?.close());
+
+  beforeEach(async () => {
     account = await registerAccount(gate, { userAgent: 'Fuzzed Account Browser' });
     ownApiKey = await createApiKey(gate, account, 'fuzzed key');
     // Its first use stamps lastUsedAt; the clock then stands still, so no later call writes it again.
     expectStatus(await gate.post('/auth/me', undefined, { 'x-api-key': ownApiKey }), 200);
-    targets = await discoverTargets(gate);
     stateBefore = await accountState();
   });
-  afterAll(() => gate?.close());
+
+  // After every test: the calls it made were refused or read-only, so they changed nothing.
+  afterEach(async () => {
+    expect(await accountState()).toEqual(stateBefore);
+
+    // Past the reuse grace window, a token the fuzzing had rotated would now be refused as reused.
+    gate.clock.advanceSeconds(60);
+    const refreshed = await gate.post('/auth/refresh', { refresh_token: account.refreshToken });
+    expectStatus(refreshed, 200);
+    // And it was current exactly once: replayed after the grace window, it is reuse.
+    gate.clock.advanceSeconds(60);
+    const replayed = await gate.post('/auth/refresh', { refresh_token: account.refreshToken });
+    expectStatus(replayed, 401);
+    expect(replayed.body.reason).toBe('refresh_token_reused');
+  });
 
   /** Everything about the fuzzed account that a refused call could have changed. */
   async function accountState() {
@@ -240,7 +258,6 @@ describe('fuzzing every operation over real HTTP', { timeout: 180_000 }, () => {
   }
 
   async function send(request: FuzzRequest): Promise<FuzzResponse> {
-    requestCount += 1;
     const response = await fetch(gate.url + request.path, {
       method: request.method,
       headers: request.headers,
@@ -490,22 +507,6 @@ describe('fuzzing every operation over real HTTP', { timeout: 180_000 }, () => {
       ),
       { numRuns: 40, seed: SEED, verbose: 1 },
     );
-  });
-
-  // Runs last (vitest keeps the order of a file): everything above was refused or read-only.
-  it('refused calls changed nothing: same sessions, audit events, keys, and the refresh token still current', async () => {
-    expect(requestCount, 'the fuzzing above ran').toBeGreaterThan(1500);
-    expect(await accountState()).toEqual(stateBefore);
-
-    // Past the reuse grace window, a token the fuzzing had rotated would now be refused as reused.
-    gate.clock.advanceSeconds(60);
-    const refreshed = await gate.post('/auth/refresh', { refresh_token: account.refreshToken });
-    expectStatus(refreshed, 200);
-    // And it was current exactly once: replayed after the grace window, it is reuse.
-    gate.clock.advanceSeconds(60);
-    const replayed = await gate.post('/auth/refresh', { refresh_token: account.refreshToken });
-    expectStatus(replayed, 401);
-    expect(replayed.body.reason).toBe('refresh_token_reused');
   });
 });
 
