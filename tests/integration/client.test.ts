@@ -1,7 +1,7 @@
 import { TRPCClientError } from '@trpc/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createGatehouseClient, memoryTokenStorage, type GatehouseClientOptions, type TokenStorage } from '../../client';
-import { expectStatus, login, registerAccount, type Account } from '../helpers/fixtures';
+import { expectStatus, registerAccount, type Account } from '../helpers/fixtures';
 import { startGatehouse, type Gatehouse } from '../helpers/harness';
 
 /** A fetch that records every request Gatehouse answers, so tests can count refreshes and 401s. */
@@ -25,10 +25,8 @@ const TWENTY = Array.from({ length: 20 }, (_, index) => index);
 
 describe('createGatehouseClient against a running Gatehouse', () => {
   let gate: Gatehouse;
-  let account: Account;
   beforeAll(async () => {
     gate = await startGatehouse();
-    account = await registerAccount(gate);
   });
   afterAll(() => gate?.close());
 
@@ -45,7 +43,7 @@ describe('createGatehouseClient against a running Gatehouse', () => {
   };
 
   /** A client signed in to a fresh session of `account`, whose stored access token is then garbled. */
-  async function clientWithInvalidAccessToken(options: Partial<GatehouseClientOptions> = {}) {
+  async function clientWithInvalidAccessToken(account: Account, options: Partial<GatehouseClientOptions> = {}) {
     const storage = options.storage ?? memoryTokenStorage();
     const setup = clientWith({ ...options, storage });
     await setup.client.signIn(account);
@@ -53,7 +51,9 @@ describe('createGatehouseClient against a running Gatehouse', () => {
     return { ...setup, storage };
   }
 
+  // Every test signs up an account of its own: none leans on the sessions or the clock another left.
   it('signs in, makes typed calls (queries and mutations) and signs out', async () => {
+    const account = await registerAccount(gate);
     const { client } = clientWith();
     expect(client.tokens()).toBeNull();
     await client.signIn(account);
@@ -73,7 +73,7 @@ describe('createGatehouseClient against a running Gatehouse', () => {
   });
 
   it('20 concurrent calls with an invalid access token: one refresh, then every call succeeds', async () => {
-    const { client, recorder, storage } = await clientWithInvalidAccessToken();
+    const { client, recorder, storage } = await clientWithInvalidAccessToken(await registerAccount(gate));
     const results = await Promise.all(TWENTY.map(() => client.auth.sessions.query()));
     expect(results.every((result) => result.sessions.some((session) => session.current))).toBe(true);
     expect(recorder.refreshes()).toBe(1);
@@ -83,6 +83,7 @@ describe('createGatehouseClient against a running Gatehouse', () => {
   });
 
   it('refreshes before the access token expires, so no call meets a 401', async () => {
+    const account = await registerAccount(gate);
     const { client, recorder } = clientWith();
     await client.signIn(account);
     const before = client.tokens()!;
@@ -102,7 +103,7 @@ describe('createGatehouseClient against a running Gatehouse', () => {
 
   it('two clients sharing one storage (two tabs) converge on the same tokens and keep the session', async () => {
     const storage = memoryTokenStorage();
-    const first = await clientWithInvalidAccessToken({ storage });
+    const first = await clientWithInvalidAccessToken(await registerAccount(gate), { storage });
     const second = clientWith({ storage });
     const ended: string[] = [];
     first.client.onSessionEnd((reason) => ended.push(reason));
@@ -114,6 +115,7 @@ describe('createGatehouseClient against a running Gatehouse', () => {
   });
 
   it('a revoked session: one refresh attempt, storage cleared, onSessionEnd gets the reason once', async () => {
+    const account = await registerAccount(gate);
     const { client, recorder } = clientWith();
     await client.signIn(account);
     const ended: string[] = [];
@@ -135,7 +137,7 @@ describe('createGatehouseClient against a running Gatehouse', () => {
 
   it('a replayed refresh token: the session ends with reason refresh_token_reused', async () => {
     const storage: TokenStorage = memoryTokenStorage();
-    const { client } = await clientWithInvalidAccessToken({ storage });
+    const { client } = await clientWithInvalidAccessToken(await registerAccount(gate), { storage });
     const stale = storage.get()!;
     // Someone else rotates the token, and the grace window passes: presenting it again is reuse.
     expectStatus(await gate.post('/auth/refresh', { refresh_token: stale.refresh_token }), 200);
@@ -149,8 +151,8 @@ describe('createGatehouseClient against a running Gatehouse', () => {
   });
 
   it('with an API key and no sign-in, calls act as the key', async () => {
-    // Signed in now: earlier tests moved the clock past the first access token's expiry.
-    const created = await gate.post('/auth/api-keys/create', { name: 'client key' }, (await login(gate, account)).bearer);
+    const account = await registerAccount(gate);
+    const created = await gate.post('/auth/api-keys/create', { name: 'client key' }, account.bearer);
     expectStatus(created, 201);
     const { client, recorder } = clientWith({ apiKey: created.body.key });
     expect((await client.auth.me.query()).user.email).toBe(account.email);
