@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createApiKey, createApiKeyWithId, expectStatus, registerAccount, type Account } from '../helpers/fixtures';
 import { startGatehouse, type Gatehouse } from '../helpers/harness';
 
@@ -10,11 +10,14 @@ describe('one organization can never touch another', () => {
 
   beforeAll(async () => {
     gate = await startGatehouse();
-    alice = await registerAccount(gate, { userAgent: 'Alice Browser' });
-    mallory = await registerAccount(gate);
-    malloryKey = await createApiKey(gate, mallory);
   });
   afterAll(() => gate?.close());
+
+  // Two new organizations for every test: what one test does to Alice's tokens never reaches another.
+  beforeEach(async () => {
+    [alice, mallory] = await Promise.all([registerAccount(gate, { userAgent: 'Alice Browser' }), registerAccount(gate)]);
+    malloryKey = await createApiKey(gate, mallory);
+  });
 
   const aliceSessionId = async () => {
     const listed = await gate.post('/auth/sessions', undefined, alice.bearer);
@@ -27,9 +30,7 @@ describe('one organization can never touch another', () => {
       const result = await gate.post('/auth/refresh', { refresh_token: alice.refreshToken }, headers);
       expect(result).toMatchObject({ status: 401, body: { reason: 'invalid_refresh_token' } });
     }
-    const own = await gate.post('/auth/refresh', { refresh_token: alice.refreshToken });
-    expectStatus(own, 200);
-    alice = { ...alice, refreshToken: own.body.refresh_token };
+    expectStatus(await gate.post('/auth/refresh', { refresh_token: alice.refreshToken }), 200);
   });
 
   it("a foreign key's logout of another organization's token answers 200 and ends nothing", async () => {
