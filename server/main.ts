@@ -11,8 +11,11 @@ import { createMetrics } from './metrics';
 
 async function main() {
   let config;
+  let jwtSecret: string;
   try {
     config = loadConfig();
+    // Before the database is opened: an unfit secret file stops start-up at once.
+    jwtSecret = resolveJwtSecret(config);
   } catch (error) {
     if (error instanceof ConfigError) {
       console.error(error.message);
@@ -29,15 +32,15 @@ async function main() {
     db: database.db,
     config,
     clock: systemClock,
-    jwtSecret: resolveJwtSecret(config),
+    jwtSecret,
     telemetry: metrics.telemetry,
   });
   const app = createApp({ deps, checkDatabase: database.ping, logger, metrics });
   const stopPurge = schedulePurge(deps, {
     intervalSeconds: config.cleanupIntervalSeconds,
-    onResult: ({ sessionsPurged, ranHere }) => {
+    onResult: ({ sessionsPurged, auditEventsPurged, ranHere }) => {
       // "ranHere: false" means another instance held the job lock and did the work.
-      logger.info({ sessionsPurged, ranHere }, 'purge of ended sessions');
+      logger.info({ sessionsPurged, auditEventsPurged, ranHere }, 'purge of ended sessions');
     },
     onError: (error) => logger.error({ err: error }, 'purge of ended sessions failed'),
   });
