@@ -6,3 +6,4 @@ export * from './sessions';
 export * from './refresh-tokens';
 export * from './audit-events';
 export * from './rate-limits';
+export * from './webhooks';
