@@ -6,6 +6,7 @@ import type { Database } from './db/client';
 import { silentTelemetry, type Deps, type Telemetry } from './domain/deps';
 import { createRateLimits } from './domain/rate-limits';
 import { createAccessTokens, refreshDerivationKeyFrom } from './domain/tokens';
+import { webhookSecretKeyFrom } from './domain/webhooks/secrets';
 import type { Config } from './env';
 
 /**
@@ -57,5 +58,6 @@ export function createDeps({
     rateLimits: createRateLimits(db, config.rateLimits, telemetry),
     accessTokens: accessTokensFor(config, jwtSecret),
     refreshDerivationKey: refreshDerivationKeyFrom(jwtSecret),
+    webhookSecretKey: webhookSecretKeyFrom(jwtSecret),
   };
 }
