@@ -21,6 +21,7 @@ import {
   verifyPassword,
 } from './passwords';
 import { endOtherUserSessions, startSession, type TokenPair } from './sessions';
+import { passwordChanged, recordWebhookEvent } from './webhooks/events';
 
 export function normalizeEmail(email: string): string {
   return email.trim().toLowerCase();
@@ -141,6 +142,10 @@ export async function changePassword(
   }
   assertAcceptablePassword(input.newPassword);
   const passwordHash = await hashPassword(input.newPassword);
-  await updateUserPasswordHash(deps.db, user.id, passwordHash, deps.clock.now());
-  await endOtherUserSessions(deps, actor, 'password_changed');
+  // The new password, the event and the end of the other sessions: all of them or none.
+  await deps.db.transaction(async (tx) => {
+    await updateUserPasswordHash(tx, user.id, passwordHash, deps.clock.now());
+    await recordWebhookEvent(tx, passwordChanged({ ...actor, organizationId: user.organizationId }, deps.clock.now()));
+    await endOtherUserSessions({ ...deps, db: tx }, actor, 'password_changed');
+  });
 }
