@@ -7,6 +7,7 @@ import { createDeps, resolveJwtSecret } from './deps';
 import { ConfigError, loadConfig } from './env';
 import { createLogger } from './logging';
 import { createMetrics } from './metrics';
+import { startWebhookDelivery } from './webhook-delivery';
 
 async function main() {
   let config;
@@ -41,6 +42,8 @@ async function main() {
     onError: (error) => logger.error({ err: error }, 'purge of ended sessions failed'),
   });
 
+  const webhooks = startWebhookDelivery({ deps, metrics, logger });
+
   const server = app.listen(config.port, config.host, () => {
     const { port } = server.address() as AddressInfo;
     const base = `http://${config.host === '0.0.0.0' ? 'localhost' : config.host}:${port}`;
@@ -57,7 +60,9 @@ async function main() {
     closing = true;
     console.log(`${signal}: finishing in-flight requests`);
     stopPurge();
+    const webhooksStopped = webhooks.stop();
     server.close(async () => {
+      await webhooksStopped;
       await database.close();
       process.exit(0);
     });
