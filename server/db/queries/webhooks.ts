@@ -107,9 +107,9 @@ export async function listWebhookEndpointsWithCounts(db: Database, organizationI
   return db
     .select({
       endpoint: webhookEndpoints,
-      pending: sql<number>`(select count(*)::int from webhook_deliveries d where d.endpoint_id = ${webhookEndpoints.id} and d.status = 'pending')`,
-      failed: sql<number>`(select count(*)::int from webhook_deliveries d where d.endpoint_id = ${webhookEndpoints.id} and d.status = 'failed')`,
-      succeeded: sql<number>`(select count(*)::int from webhook_deliveries d where d.endpoint_id = ${webhookEndpoints.id} and d.status = 'succeeded')`,
+      pending: sql<number>`(select count(*)::int from webhook_deliveries d where d.endpoint_id = webhook_endpoints.id and d.status = 'pending')`,
+      failed: sql<number>`(select count(*)::int from webhook_deliveries d where d.endpoint_id = webhook_endpoints.id and d.status = 'failed')`,
+      succeeded: sql<number>`(select count(*)::int from webhook_deliveries d where d.endpoint_id = webhook_endpoints.id and d.status = 'succeeded')`,
     })
     .from(webhookEndpoints)
     .where(organizationId === null ? undefined : eq(webhookEndpoints.organizationId, organizationId))
