@@ -126,8 +126,9 @@ export async function countPendingDeliveries(db: Database): Promise<{ due: numbe
 
 /**
  * Makes an event's deliveries (to one endpoint, or every one) due now, whatever their state.
- * A finished delivery gets exactly one more attempt (`attemptsLeftAfter` is set so that it
- * counts as the last), a pending one just comes forward. Disabled endpoints are left alone.
+ * A finished delivery gets exactly one more attempt (its attempt count is raised so that the
+ * next one is `lastAttemptNumber`, the last), a pending one just comes forward. Disabled
+ * endpoints are left alone.
  */
 export async function redeliverEvent(
   db: Database,
