@@ -6,6 +6,7 @@ import { silentTelemetry, type Deps, type Telemetry } from './domain/deps';
 import { createRateLimits } from './domain/rate-limits';
 import { signInAddressKeyFrom } from './domain/sign-in-attempts';
 import { createAccessTokens, randomSecret, refreshDerivationKeyFrom } from './domain/tokens';
+import { webhookSecretKeyFrom } from './domain/webhooks/secrets';
 import { ConfigError, jwtSecretProblem, type Config } from './env';
 
 /**
@@ -74,5 +75,6 @@ export function createDeps({
     accessTokens: accessTokensFor(config, jwtSecret),
     refreshDerivationKey: refreshDerivationKeyFrom(jwtSecret),
     signInAddressKey: signInAddressKeyFrom(jwtSecret),
+    webhookSecretKey: webhookSecretKeyFrom(jwtSecret),
   };
 }

@@ -51,6 +51,8 @@ const envSchema = z.object({
   RATE_LIMIT_REGISTRATIONS_PER_HOUR: z.coerce.number().int().positive().default(10),
   RATE_LIMIT_REFRESH_FAILURES_PER_MINUTE: z.coerce.number().int().positive().default(60),
   RATE_LIMIT_API_KEY_CALLS_PER_MINUTE: z.coerce.number().int().positive().default(6000),
+  WEBHOOK_ALLOW_PRIVATE_URLS: z.enum(['true', 'false']).default('false').transform((value) => value === 'true'),
+  WEBHOOK_POLL_INTERVAL_MS: z.coerce.number().int().min(10).max(3_600_000).default(1000),
   CORS_ORIGINS: z
     .string()
     .default('')
@@ -97,6 +99,10 @@ export interface Config {
    */
   trustProxy: false | number | string[];
   rateLimits: RateLimitSettings;
+  /** Development and tests only: also allow http:// and private, loopback and link-local webhook addresses. */
+  webhookAllowPrivateUrls: boolean;
+  /** How often each instance looks for due webhook deliveries. */
+  webhookPollIntervalMs: number;
 }
 
 export interface RateLimitSettings {
@@ -164,6 +170,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       refreshFailuresPerMinute: e.RATE_LIMIT_REFRESH_FAILURES_PER_MINUTE,
       apiKeyCallsPerMinute: e.RATE_LIMIT_API_KEY_CALLS_PER_MINUTE,
     },
+    webhookAllowPrivateUrls: e.WEBHOOK_ALLOW_PRIVATE_URLS,
+    webhookPollIntervalMs: e.WEBHOOK_POLL_INTERVAL_MS,
   };
 }
 

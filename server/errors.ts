@@ -44,6 +44,13 @@ export const ERROR_REASONS = {
   },
   expiry_in_past: { code: 'BAD_REQUEST', message: 'expiresAt must be in the future' },
   email_taken: { code: 'CONFLICT', message: 'An account with this email already exists' },
+  webhook_not_found: { code: 'NOT_FOUND', message: 'Webhook endpoint not found' },
+  webhook_url_invalid: { code: 'BAD_REQUEST', message: 'url must be an absolute https:// URL without credentials' },
+  webhook_url_not_allowed: {
+    code: 'BAD_REQUEST',
+    message: 'url must use https:// and resolve to public addresses only (not private, loopback or link-local)',
+  },
+  webhook_endpoint_limit: { code: 'CONFLICT', message: 'The organization already has the maximum number of webhook endpoints' },
   rate_limited: { code: 'TOO_MANY_REQUESTS', message: 'Too many requests; retry after the time in Retry-After' },
   reauthentication_required: {
     code: 'FORBIDDEN',

@@ -8,6 +8,7 @@ import { ConfigError, loadConfig } from './env';
 import { createHttpServer, listen } from './http-server';
 import { createLogger } from './logging';
 import { createMetrics } from './metrics';
+import { startWebhookDelivery } from './webhook-delivery';
 
 async function main() {
   let config;
@@ -45,6 +46,8 @@ async function main() {
     onError: (error) => logger.error({ err: error }, 'purge of ended sessions failed'),
   });
 
+  const webhooks = startWebhookDelivery({ deps, metrics, logger });
+
   // Should anything still escape, it is logged through the serializer that keeps query
   // parameters out (Node's own report prints the whole error), and the process stops as
   // Node would: its state is unknown, and a supervisor restarts it.
@@ -71,14 +74,17 @@ async function main() {
     closing = true;
     console.log(`${signal}: finishing in-flight requests`);
     stopPurge();
+    const webhooksStopped = webhooks.stop();
     server.close(() => {
-      database.close().then(
-        () => process.exit(0),
-        (error: unknown) => {
-          logger.error({ err: error }, 'closing the database failed');
-          process.exit(1);
-        },
-      );
+      webhooksStopped
+        .then(() => database.close())
+        .then(
+          () => process.exit(0),
+          (error: unknown) => {
+            logger.error({ err: error }, 'closing the database failed');
+            process.exit(1);
+          },
+        );
     });
     server.closeIdleConnections();
     setTimeout(() => process.exit(1), 10_000).unref();

@@ -1,4 +1,4 @@
-import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { Telemetry } from './domain/deps';
 
 /** Prometheus metrics of one Gatehouse process, served at GET /metrics. */
@@ -38,6 +38,30 @@ export function createMetrics({ processMetrics }: { processMetrics: boolean }) {
     registers: [registry],
   });
 
+  const webhookDeliveries = new Counter({
+    name: 'gatehouse_webhook_deliveries_total',
+    help: 'Webhook delivery attempts made by this instance, by outcome: succeeded, retrying, failed (gave up), disabled (410)',
+    labelNames: ['outcome'] as const,
+    registers: [registry],
+  });
+  let webhookQueueSource: (() => Promise<{ due: number; scheduled: number }>) | null = null;
+  new Gauge({
+    name: 'gatehouse_webhook_queue_depth',
+    help: 'Webhook deliveries waiting, all instances together: due now, or scheduled for a retry',
+    labelNames: ['state'] as const,
+    registers: [registry],
+    async collect() {
+      if (!webhookQueueSource) return;
+      try {
+        const { due, scheduled } = await webhookQueueSource();
+        this.set({ state: 'due' }, due);
+        this.set({ state: 'scheduled' }, scheduled);
+      } catch {
+        // The database is unreachable: the other metrics are still served, /ready says why.
+      }
+    },
+  });
+
   const telemetry: Telemetry = {
     refreshed(outcome) {
       refreshes.inc({ outcome });
@@ -54,6 +78,13 @@ export function createMetrics({ processMetrics }: { processMetrics: boolean }) {
     observeRequest(operation: string, status: number, seconds: number) {
       requests.inc({ operation, status: String(status) });
       durations.observe({ operation }, seconds);
+    },
+    webhookAttempt(outcome: string) {
+      webhookDeliveries.inc({ outcome });
+    },
+    /** The queue depth is read from the database at each scrape. */
+    webhookQueueDepthFrom(source: () => Promise<{ due: number; scheduled: number }>) {
+      webhookQueueSource = source;
     },
   };
 }

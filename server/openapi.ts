@@ -32,6 +32,7 @@ const SECURITY_BY_ACCESS: Record<Access, Array<Record<string, string[]>>> = {
 const TAG_DESCRIPTIONS: Record<string, string> = {
   auth: 'Sign-up, sign-in, rotating refresh tokens, and the sessions of the calling user.',
   'api-keys': "The organization's API keys, for integrations. Managed by a signed-in user (Bearer).",
+  webhooks: "The organization's webhook endpoints: signed events (Standard Webhooks) about sessions, keys and the organization.",
 };
 
 /** The API document's own examples, verbatim, on the five operations it documents. */

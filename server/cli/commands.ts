@@ -1,17 +1,18 @@
 import { z } from 'zod';
-import { findOrganizationById, updateOrganization } from '../db/queries/organizations';
+import { findOrganizationById } from '../db/queries/organizations';
 import { findUserWithOrganizationByEmail } from '../db/queries/users';
 import { createOrganizationWithOwner, normalizeEmail } from '../domain/accounts';
 import { createApiKey, revokeApiKey } from '../domain/api-keys';
 import type { AuditActor } from '../domain/audit';
 import { purgeEndedSessions } from '../domain/cleanup';
 import type { Deps } from '../domain/deps';
-import { ORG_PLANS } from '../domain/organizations';
+import { changeOrganization, ORG_PLANS } from '../domain/organizations';
 import { listUserSessions } from '../domain/sessions';
 import { createApiKeyInput } from '../routers/api-keys/api-keys.schema';
 import { email, registerInput } from '../routers/auth/auth.schema';
 import { text } from '../routers/common.schema';
 import { CommandError, parseFlags, UsageError } from './validate';
+import { WEBHOOK_COMMANDS } from './webhook-commands';
 
 type Flags = Record<string, string | boolean | undefined>;
 
@@ -41,7 +42,7 @@ async function findUser(deps: Deps, address: string) {
 }
 
 async function setOrganization(deps: Deps, id: string, changes: { status?: 'active' | 'suspended'; plan?: z.infer<typeof plan> }) {
-  const organization = await updateOrganization(deps.db, id, { ...changes, updatedAt: deps.clock.now() });
+  const organization = await changeOrganization(deps, id, changes);
   if (!organization) throw new CommandError(`No organization with id ${id}`);
   const { name, status, plan: currentPlan } = organization;
   return { text: `${name} (${id}): status ${status}, plan ${currentPlan}`, json: { id, name, status, plan: currentPlan } };
@@ -202,4 +203,6 @@ export const COMMANDS: Record<string, Command> = {
       return { text, json: { sessionsPurged, ranHere } };
     },
   },
+
+  ...WEBHOOK_COMMANDS,
 };

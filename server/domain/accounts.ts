@@ -16,6 +16,7 @@ import { assertOrganizationActive, type OrgPlan, type OrgPrimaryUse, type OrgSiz
 import { assertAcceptablePassword, hashPassword, passwordHashNeedsUpgrade, type HashQueueOptions } from './passwords';
 import { endOtherUserSessions, markSessionAuthenticated, startSession, type TokenPair } from './sessions';
 import { checkPasswordAttempt, rememberSignUpAddress } from './sign-in-attempts';
+import { passwordChanged, recordWebhookEvent } from './webhooks/events';
 
 export function normalizeEmail(email: string): string {
   return email.trim().toLowerCase();
@@ -165,6 +166,10 @@ export async function changePassword(
   const user = await verifyCurrentPassword(deps, actor, input.currentPassword, 'change_password');
   assertAcceptablePassword(input.newPassword);
   const passwordHash = await hashPassword(input.newPassword, { queueLimit: deps.config.passwordHashQueueLimit });
-  await updateUserPasswordHash(deps.db, user.id, passwordHash, deps.clock.now());
-  await endOtherUserSessions(deps, actor, 'password_changed');
+  // The new password, the event and the end of the other sessions: all of them or none.
+  await deps.db.transaction(async (tx) => {
+    await updateUserPasswordHash(tx, user.id, passwordHash, deps.clock.now());
+    await recordWebhookEvent(tx, passwordChanged({ ...actor, organizationId: user.organizationId }, deps.clock.now()));
+    await endOtherUserSessions({ ...deps, db: tx }, actor, 'password_changed');
+  });
 }

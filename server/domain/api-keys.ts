@@ -9,6 +9,7 @@ import type { Database } from '../db/client';
 import { AppError } from '../errors';
 import { recordAuditEvent, type AuditActor } from './audit';
 import { hashSecret, randomSecret } from './tokens';
+import { apiKeyCreated, apiKeyRevoked, recordWebhookEvent } from './webhooks/events';
 
 /** Recognisable in logs, configs and secret scanners. */
 export const API_KEY_PREFIX = 'gk_';
@@ -30,18 +31,22 @@ export async function createApiKey(
 ): Promise<{ apiKey: ApiKeyRow; secret: string }> {
   if (input.expiresAt && input.expiresAt.getTime() <= now.getTime()) throw new AppError('expiry_in_past');
   const secret = API_KEY_PREFIX + randomSecret();
-  const apiKey = await insertApiKey(db, {
-    id: createId(),
-    organizationId: input.organizationId,
-    userId: input.userId,
-    name: input.name,
-    prefix: secret.slice(0, DISPLAY_PREFIX_LENGTH),
-    keyHash: hashSecret(secret),
-    createdAt: now,
-    expiresAt: input.expiresAt,
-    createdInSessionId: input.createdInSessionId ?? null,
+  const apiKey = await db.transaction(async (tx) => {
+    const inserted = await insertApiKey(tx, {
+      id: createId(),
+      organizationId: input.organizationId,
+      userId: input.userId,
+      name: input.name,
+      prefix: secret.slice(0, DISPLAY_PREFIX_LENGTH),
+      keyHash: hashSecret(secret),
+      createdAt: now,
+      expiresAt: input.expiresAt,
+      createdInSessionId: input.createdInSessionId ?? null,
+    });
+    if (actor) await recordAuditEvent(tx, 'api_key_created', actor, now, { apiKeyId: inserted.id, name: inserted.name });
+    await recordWebhookEvent(tx, apiKeyCreated(inserted));
+    return inserted;
   });
-  if (actor) await recordAuditEvent(db, 'api_key_created', actor, now, { apiKeyId: apiKey.id, name: apiKey.name });
   return { apiKey, secret };
 }
 
@@ -57,7 +62,11 @@ export async function revokeApiKey(
   now: Date,
   actor?: AuditActor,
 ): Promise<void> {
-  const revoked = await revokeOrganizationApiKey(db, organizationId, id, now);
-  if (!revoked) throw new AppError('api_key_not_found');
-  if (actor) await recordAuditEvent(db, 'api_key_revoked', actor, now, { apiKeyId: id });
+  await db.transaction(async (tx) => {
+    const revoked = await revokeOrganizationApiKey(tx, organizationId, id, now);
+    if (!revoked) throw new AppError('api_key_not_found');
+    if (actor) await recordAuditEvent(tx, 'api_key_revoked', actor, now, { apiKeyId: id });
+    // Revoking a revoked key again changes nothing and sends nothing.
+    if (revoked.revokedAt?.getTime() === now.getTime()) await recordWebhookEvent(tx, apiKeyRevoked(revoked, now));
+  });
 }

@@ -3,6 +3,7 @@ import type { Database } from '../db/client';
 import type { Config } from '../env';
 import type { RateLimits } from './rate-limits';
 import type { AccessTokens } from './tokens';
+import type { ResolveHost } from './webhooks/addresses';
 
 /** Counters the domain reports to; the HTTP layer turns them into Prometheus metrics. */
 export interface Telemetry {
@@ -21,6 +22,10 @@ export interface Deps {
   refreshDerivationKey: Buffer;
   /** Keys the hash under which addresses a user signed in from are remembered. */
   signInAddressKey: Buffer;
+  /** AES-256-GCM key for webhook signing secrets at rest (derived from the server secret). */
+  webhookSecretKey: Buffer;
+  /** DNS for the webhook URL check at creation; unset means the system resolver (tests play DNS with it). */
+  resolveHost?: ResolveHost;
   telemetry: Telemetry;
   rateLimits: RateLimits;
 }

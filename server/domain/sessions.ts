@@ -15,6 +15,14 @@ import { recordAuditEvent, type AuditActor } from './audit';
 import type { Deps, RequestOrigin } from './deps';
 import { assertOrganizationActive } from './organizations';
 import { deriveSuccessorToken, hashSecret, randomSecret } from './tokens';
+import {
+  apiKeyRevoked,
+  recordWebhookEvent,
+  recordWebhookEvents,
+  refreshTokenReused,
+  sessionCreated,
+  sessionsRevoked,
+} from './webhooks/events';
 
 export interface TokenPair {
   access_token: string;
@@ -47,22 +55,26 @@ export async function startSession(
   const now = deps.clock.now();
   const sessionId = randomUUID();
   const refreshToken = randomSecret();
-  await insertSessionWithRefreshToken(
-    deps.db,
-    {
-      id: sessionId,
-      userId,
-      organizationId,
-      userAgent: origin.userAgent,
-      ipAddress: origin.ipAddress,
-      createdAt: now,
-      lastAccessedAt: now,
-      // Every session starts with a password just proved (sign-in, sign-up): it starts fresh.
-      authenticatedAt: now,
-      expiresAt: new Date(now.getTime() + deps.config.sessionAbsoluteTimeoutSeconds * 1000),
-    },
-    hashSecret(refreshToken),
-  );
+  const expiresAt = new Date(now.getTime() + deps.config.sessionAbsoluteTimeoutSeconds * 1000);
+  await deps.db.transaction(async (tx) => {
+    await insertSessionWithRefreshToken(
+      tx,
+      {
+        id: sessionId,
+        userId,
+        organizationId,
+        userAgent: origin.userAgent,
+        ipAddress: origin.ipAddress,
+        createdAt: now,
+        lastAccessedAt: now,
+        // Every session starts with a password just proved (sign-in, sign-up): it starts fresh.
+        authenticatedAt: now,
+        expiresAt,
+      },
+      hashSecret(refreshToken),
+    );
+    await recordWebhookEvent(tx, sessionCreated({ sessionId, userId, organizationId, origin, createdAt: now, expiresAt }));
+  });
   const accessToken = await deps.accessTokens.sign({ userId, sessionId, organizationId }, now);
   return { sessionId, tokens: { access_token: accessToken, refresh_token: refreshToken } };
 }
@@ -152,18 +164,25 @@ async function rotateOrExplain(
  */
 async function endCompromisedSession(deps: Deps, state: RefreshTokenState, origin: RequestOrigin, now: Date): Promise<void> {
   const actor: AuditActor = { ...state, origin };
+  const rotatedAt = state.rotatedAt ?? now;
+  const rotatedBy = { ipAddress: state.rotatedByIp, userAgent: state.rotatedByUserAgent };
   await deps.db.transaction(async (tx) => {
-    await revokeSessionById(tx, state.sessionId, now, 'refresh_token_reused');
-    const revokedKeyIds = await revokeSessionApiKeys(tx, state.sessionId, now, 'session_compromised');
+    const ended = await revokeSessionById(tx, state.sessionId, now, 'refresh_token_reused');
+    const revokedKeys = await revokeSessionApiKeys(tx, state.sessionId, now, 'session_compromised');
     await recordAuditEvent(tx, 'refresh_token_reused', actor, now, {
-      tokenRotatedAt: state.rotatedAt?.toISOString() ?? null,
-      rotatedBy: { ipAddress: state.rotatedByIp, userAgent: state.rotatedByUserAgent },
+      tokenRotatedAt: rotatedAt.toISOString(),
+      rotatedBy,
       replayedBy: origin,
-      apiKeysRevoked: revokedKeyIds.length,
+      apiKeysRevoked: revokedKeys.length,
     });
-    for (const apiKeyId of revokedKeyIds) {
-      await recordAuditEvent(tx, 'api_key_revoked', actor, now, { apiKeyId, reason: 'session_compromised' });
+    for (const apiKey of revokedKeys) {
+      await recordAuditEvent(tx, 'api_key_revoked', actor, now, { apiKeyId: apiKey.id, reason: 'session_compromised' });
     }
+    await recordWebhookEvents(tx, [
+      refreshTokenReused(state, { detectedAt: now, tokenRotatedAt: rotatedAt, rotatedBy, replayedBy: origin }),
+      ...(ended ? sessionsRevoked(state, [state.sessionId], 'refresh_token_reused', now) : []),
+      ...revokedKeys.map((apiKey) => apiKeyRevoked(apiKey, now, 'session_compromised')),
+    ]);
   });
 }
 
@@ -207,8 +226,11 @@ export async function endSessionByRefreshToken(
     await endCompromisedSession(deps, state, origin, now);
     return;
   }
-  const endedNow = await revokeSessionById(deps.db, state.sessionId, now, 'logout');
-  if (endedNow) await recordAuditEvent(deps.db, 'logout', { ...state, origin }, now);
+  await deps.db.transaction(async (tx) => {
+    if (!(await revokeSessionById(tx, state.sessionId, now, 'logout'))) return;
+    await recordAuditEvent(tx, 'logout', { ...state, origin }, now);
+    await recordWebhookEvents(tx, sessionsRevoked(state, [state.sessionId], 'logout', now));
+  });
 }
 
 /** The user proved their password again in this session (reauthentication): it is fresh from now. */
@@ -219,8 +241,11 @@ export async function markSessionAuthenticated(deps: Deps, sessionId: string): P
 /** Ends every session of the actor's user (not their API keys). */
 export async function endAllUserSessions(deps: Deps, actor: AuditActor & { userId: string }): Promise<void> {
   const now = deps.clock.now();
-  const ended = await revokeUserSessions(deps.db, { userId: actor.userId, now, reason: 'logout_all' });
-  await recordAuditEvent(deps.db, 'logout_all', actor, now, { sessionsEnded: ended.length });
+  await deps.db.transaction(async (tx) => {
+    const ended = await revokeUserSessions(tx, { userId: actor.userId, now, reason: 'logout_all' });
+    await recordAuditEvent(tx, 'logout_all', actor, now, { sessionsEnded: ended.length });
+    await recordWebhookEvents(tx, sessionsRevoked(ownerOf(actor), ended, 'logout_all', now));
+  });
 }
 
 /**
@@ -233,14 +258,12 @@ export async function endOtherUserSessions(
   cause: 'other_sessions_revoked' | 'password_changed' = 'other_sessions_revoked',
 ): Promise<number> {
   const now = deps.clock.now();
-  const ended = await revokeUserSessions(deps.db, {
-    userId: actor.userId,
-    now,
-    reason: cause,
-    exceptSessionId: actor.sessionId,
+  return deps.db.transaction(async (tx) => {
+    const ended = await revokeUserSessions(tx, { userId: actor.userId, now, reason: cause, exceptSessionId: actor.sessionId });
+    await recordAuditEvent(tx, cause, actor, now, { sessionsEnded: ended.length });
+    await recordWebhookEvents(tx, sessionsRevoked(ownerOf(actor), ended, cause, now));
+    return ended.length;
   });
-  await recordAuditEvent(deps.db, cause, actor, now, { sessionsEnded: ended.length });
-  return ended.length;
 }
 
 export async function listUserSessions(deps: Deps, userId: string): Promise<SessionRow[]> {
@@ -251,10 +274,17 @@ export async function listUserSessions(deps: Deps, userId: string): Promise<Sess
 /** Someone else's session is answered exactly like one that does not exist. */
 export async function revokeOwnSession(deps: Deps, actor: AuditActor & { userId: string }, sessionId: string) {
   const now = deps.clock.now();
-  const result = await revokeUserSession(deps.db, { userId: actor.userId, sessionId, now, reason: 'revoked' });
-  if (!result) throw new AppError('session_not_found');
-  if (result.revokedNow) {
-    await recordAuditEvent(deps.db, 'session_revoked', actor, now, { revokedSessionId: sessionId });
-  }
+  await deps.db.transaction(async (tx) => {
+    const result = await revokeUserSession(tx, { userId: actor.userId, sessionId, now, reason: 'revoked' });
+    if (!result) throw new AppError('session_not_found');
+    if (!result.revokedNow) return;
+    await recordAuditEvent(tx, 'session_revoked', actor, now, { revokedSessionId: sessionId });
+    await recordWebhookEvents(tx, sessionsRevoked(ownerOf(actor), [sessionId], 'revoked', now));
+  });
 }
 
+
+/** The user whose sessions an actor ends; the actor's organization is the user's. */
+function ownerOf(actor: AuditActor & { userId: string }): { userId: string; organizationId: string } {
+  return { userId: actor.userId, organizationId: actor.organizationId! };
+}

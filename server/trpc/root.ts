@@ -1,10 +1,12 @@
 import { apiKeysRouter } from '../routers/api-keys';
 import { authRouter } from '../routers/auth';
+import { webhooksRouter } from '../routers/webhooks';
 import { router, type Meta } from './init';
 
 export const appRouter = router({
   auth: authRouter,
   apiKeys: apiKeysRouter,
+  webhooks: webhooksRouter,
 });
 
 /** The type TypeScript clients import (`import type`) to get typed procedures. */
@@ -18,4 +20,4 @@ export function procedureMetas(): Array<[path: string, meta: Meta | undefined]> 
 }
 
 /** Procedures whose success is a creation: REST answers them 201. */
-export const CREATED_PROCEDURES: ReadonlySet<string> = new Set(['auth.register', 'apiKeys.create']);
+export const CREATED_PROCEDURES: ReadonlySet<string> = new Set(['auth.register', 'apiKeys.create', 'webhooks.create']);

@@ -414,7 +414,11 @@ describe('fuzzing every operation over real HTTP', { timeout: 180_000 }, () => {
         const request: FuzzRequest = { method: 'POST', path: target.path, headers: { 'content-type': 'application/json', ...headers }, body };
         const response = await send(request);
         checkAnswer(request, response, { mustRefuse: true });
-        if (response.status !== 401) throw new Error(`an invalid credential was not refused with 401: ${response.status} ${response.text}`);
+        // Headers over Node's 16 KiB limit are refused by its HTTP parser (an empty 431) before Gatehouse sees them.
+        const refusedByHttpParser = response.status === 431 && response.text === '';
+        if (response.status !== 401 && !refusedByHttpParser) {
+          throw new Error(`an invalid credential was not refused with 401: ${response.status} ${response.text}`);
+        }
       },
       // Sign-up and sign-in with '{}' are refused for the body first; the other properties cover them.
       (target) => !/register|login/i.test(target.label),

@@ -29,6 +29,10 @@ describe('GET /openapi.json and /docs', () => {
         '/auth/revoke-other-sessions',
         '/auth/revoke-session',
         '/auth/sessions',
+        '/auth/webhooks',
+        '/auth/webhooks/create',
+        '/auth/webhooks/delete',
+        '/auth/webhooks/deliveries',
       ].sort(),
     );
     for (const operations of Object.values(document.paths) as object[]) expect(Object.keys(operations)).toEqual(['post']);

@@ -49,14 +49,13 @@ export async function revokeOrganizationApiKey(
   return row ?? null;
 }
 
-/** Revokes the live keys created in a session; returns their ids. */
-export async function revokeSessionApiKeys(db: Database, sessionId: string, now: Date, reason: string): Promise<string[]> {
-  const rows = await db
+/** Revokes the live keys created in a session; returns them. */
+export async function revokeSessionApiKeys(db: Database, sessionId: string, now: Date, reason: string): Promise<ApiKeyRow[]> {
+  return db
     .update(apiKeys)
     .set({ revokedAt: now, revokedReason: reason })
     .where(and(eq(apiKeys.createdInSessionId, sessionId), isNull(apiKeys.revokedAt)))
-    .returning({ id: apiKeys.id });
-  return rows.map((row) => row.id);
+    .returning();
 }
 
 /** Written at most once per interval, so a busy key does not turn every call into a write. */

@@ -15,6 +15,12 @@ export async function findOrganizationById(db: Database, id: string): Promise<Or
   return row ?? null;
 }
 
+/** Locks the row until the end of the transaction: the status it returns is the one being changed. */
+export async function findOrganizationByIdForUpdate(db: Database, id: string): Promise<OrganizationRow | null> {
+  const [row] = await db.select().from(organizations).where(eq(organizations.id, id)).for('update');
+  return row ?? null;
+}
+
 export async function updateOrganization(
   db: Database,
   id: string,

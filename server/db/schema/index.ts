@@ -7,3 +7,4 @@ export * from './refresh-tokens';
 export * from './audit-events';
 export * from './rate-limits';
 export * from './known-sign-in-addresses';
+export * from './webhooks';
