@@ -25,6 +25,10 @@ const ACCESS: Record<string, Access> = {
   'apiKeys.list': 'session',
   'apiKeys.create': 'session',
   'apiKeys.revoke': 'session',
+  'webhooks.list': 'session',
+  'webhooks.create': 'session',
+  'webhooks.delete': 'session',
+  'webhooks.deliveries': 'session',
 };
 
 /** Inputs of the right shape for the protected procedures that take one. */
@@ -34,6 +38,9 @@ const BODIES: Record<string, unknown> = {
   'auth.reauthenticate': { password: 'correct horse battery staple' },
   'apiKeys.create': { name: 'k' },
   'apiKeys.revoke': { id: 'x' },
+  'webhooks.create': { url: 'https://example.com/hook' },
+  'webhooks.delete': { id: 'x' },
+  'webhooks.deliveries': { id: 'x' },
 };
 
 const PROTECTED = protectedOperations(BODIES);
