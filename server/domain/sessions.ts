@@ -8,6 +8,7 @@ import {
   type SessionRow,
 } from '../db/queries/sessions';
 import { inspectRefreshToken, rotateRefreshToken, type RefreshTokenState } from '../db/queries/refresh-tokens';
+import { statementTime } from '../clock';
 import { AppError, type ErrorReason } from '../errors';
 import { recordAuditEvent, type AuditActor } from './audit';
 import type { Deps, RequestOrigin } from './deps';
@@ -96,7 +97,8 @@ async function rotateOrExplain(
     origin,
   }: { refreshToken: string; callerOrganizationId: string | null; origin: RequestOrigin },
 ): Promise<{ tokens: TokenPair; outcome: 'rotated' | 'grace_replay' }> {
-  const now = deps.clock.now();
+  // Judged at the moment each statement runs, however long the request waited for the database.
+  const at = statementTime(deps.clock);
   const tokenHash = hashSecret(refreshToken);
   const successor = deriveSuccessorToken(deps.refreshDerivationKey, refreshToken);
   const successorHash = hashSecret(successor);
@@ -104,22 +106,23 @@ async function rotateOrExplain(
   const rotated = await rotateRefreshToken(deps.db, {
     tokenHash,
     successorHash,
-    now,
-    idleCutoff: idleCutoff(deps, now),
+    now: at,
+    idleTimeoutSeconds: deps.config.sessionIdleTimeoutSeconds,
     organizationId: callerOrganizationId,
     ipAddress: origin.ipAddress,
     userAgent: origin.userAgent,
   });
   if (rotated) {
-    const accessToken = await deps.accessTokens.sign(rotated, now);
+    const accessToken = await deps.accessTokens.sign(rotated, deps.clock.now());
     return { tokens: { access_token: accessToken, refresh_token: successor }, outcome: 'rotated' };
   }
 
-  const state = await inspectRefreshToken(deps.db, tokenHash, successorHash);
+  const state = await inspectRefreshToken(deps.db, tokenHash, successorHash, at);
   // A token of another organization than the caller's is answered exactly like an unknown one.
   if (!state || (callerOrganizationId !== null && state.organizationId !== callerOrganizationId)) {
     throw new AppError('invalid_refresh_token');
   }
+  const now = state.checkedAt;
   const ended = sessionEndReason(
     { revokedAt: state.sessionRevokedAt, expiresAt: state.sessionExpiresAt, lastAccessedAt: state.sessionLastAccessedAt },
     now,
@@ -132,9 +135,9 @@ async function rotateOrExplain(
     throw new AppError('invalid_refresh_token');
   }
   const actor: AuditActor = { ...state, origin };
-  if (isWithinGraceWindow(deps, state, now)) {
+  if (isWithinGraceWindow(deps, state)) {
     await recordAuditEvent(deps.db, 'refresh', actor, now, { withinGraceWindow: true });
-    const accessToken = await deps.accessTokens.sign(state, now);
+    const accessToken = await deps.accessTokens.sign(state, deps.clock.now());
     return { tokens: { access_token: accessToken, refresh_token: successor }, outcome: 'grace_replay' };
   }
   // Reuse of a rotated-out token: whoever holds it, the session can no longer be trusted.
@@ -152,9 +155,9 @@ async function rotateOrExplain(
  * A replay of the immediate predecessor of the current token, shortly after it rotated, is
  * two tabs or a retried request racing, not theft: it gets the same successor.
  */
-function isWithinGraceWindow(deps: Deps, state: RefreshTokenState, now: Date): boolean {
+function isWithinGraceWindow(deps: Deps, state: RefreshTokenState): boolean {
   if (!state.successorIsCurrent || !state.rotatedAt) return false;
-  return now.getTime() - state.rotatedAt.getTime() < deps.config.refreshReuseGraceSeconds * 1000;
+  return state.checkedAt.getTime() - state.rotatedAt.getTime() < deps.config.refreshReuseGraceSeconds * 1000;
 }
 
 /**
@@ -172,10 +175,10 @@ export async function endSessionByRefreshToken(
 ): Promise<void> {
   const now = deps.clock.now();
   const successorHash = hashSecret(deriveSuccessorToken(deps.refreshDerivationKey, refreshToken));
-  const state = await inspectRefreshToken(deps.db, hashSecret(refreshToken), successorHash);
+  const state = await inspectRefreshToken(deps.db, hashSecret(refreshToken), successorHash, statementTime(deps.clock));
   if (!state) return;
   if (callerOrganizationId !== null && state.organizationId !== callerOrganizationId) return;
-  if (state.rotatedAt !== null && !isWithinGraceWindow(deps, state, now)) return;
+  if (state.rotatedAt !== null && !isWithinGraceWindow(deps, state)) return;
   const ended = await revokeSessionById(deps.db, state.sessionId, now, 'logout');
   if (ended) await recordAuditEvent(deps.db, 'logout', { ...state, origin }, now);
 }
