@@ -12,6 +12,7 @@ import { createMetrics, type Metrics } from './metrics';
 import { buildOpenApiDocument } from './openapi';
 import { createContextFactory } from './trpc/context';
 import { appRouter, CREATED_PROCEDURES, procedureMetas } from './trpc/root';
+import { databaseDeadline } from './request-deadline';
 
 export interface AppOptions {
   deps: Deps;
@@ -97,7 +98,7 @@ function operationNamer(): (path: string) => string {
   };
 }
 
-/** 429s carry Retry-After, over both faces. */
+/** 429s and 503s carry Retry-After, over both faces. */
 function retryAfterHeader(errors: ReadonlyArray<{ cause?: unknown }>): Record<string, string> | undefined {
   for (const error of errors) {
     if (error.cause instanceof AppError && error.cause.retryAfterSeconds !== undefined) {
@@ -118,6 +119,7 @@ export function createApp({
   app.disable('x-powered-by');
   app.set('trust proxy', deps.config.trustProxy);
   app.use(requestLogging(logger, { operationOf: operationNamer(), onFinish: metrics.observeRequest }));
+  app.use(databaseDeadline(deps.config.databaseTimeoutSeconds));
   app.use(helmet());
   if (deps.config.corsOrigins.length > 0) {
     app.use(
@@ -139,7 +141,7 @@ export function createApp({
       await checkDatabase();
       res.json({ status: 'ready' });
     } catch {
-      sendError(res, 503, 'SERVICE_UNAVAILABLE', 'Database is not reachable');
+      sendError(res, 503, 'SERVICE_UNAVAILABLE', 'Database is not reachable, or is not a writable primary');
     }
   });
 

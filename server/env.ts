@@ -15,6 +15,7 @@ const envSchema = z.object({
     .regex(/^(postgres|postgresql|memory):\/\//, 'must start with postgres://, postgresql:// or memory://')
     .optional(),
   DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(100).default(10),
+  DATABASE_TIMEOUT_SECONDS: z.coerce.number().int().min(1).max(300).default(5),
   JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
   JWT_ISSUER: z.string().min(1).default('gatehouse'),
   JWT_AUDIENCE: z.string().min(1).default('gatehouse'),
@@ -60,6 +61,8 @@ export interface Config {
   dataDir: string;
   database: DatabaseTarget;
   databasePoolSize: number;
+  /** The longest a request waits on the database (for a connection, or for an answer) before a 503. */
+  databaseTimeoutSeconds: number;
   /** Unset means "generate one and keep it in the data folder" (embedded default only). */
   jwtSecret: string | undefined;
   jwtIssuer: string;
@@ -118,6 +121,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     dataDir: e.DATA_DIR,
     database: databaseTarget(e.DATABASE_URL, e.DATA_DIR),
     databasePoolSize: e.DATABASE_POOL_SIZE,
+    databaseTimeoutSeconds: e.DATABASE_TIMEOUT_SECONDS,
     jwtSecret: e.JWT_SECRET,
     jwtIssuer: e.JWT_ISSUER,
     jwtAudience: e.JWT_AUDIENCE,

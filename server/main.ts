@@ -20,7 +20,10 @@ async function main() {
     throw error;
   }
 
-  const database = await openDatabase(config.database, { poolSize: config.databasePoolSize });
+  const database = await openDatabase(config.database, {
+    poolSize: config.databasePoolSize,
+    timeoutSeconds: config.databaseTimeoutSeconds,
+  });
   await database.migrate();
   const logger = createLogger(config.logLevel);
   const metrics = createMetrics({ processMetrics: true });
@@ -30,6 +33,7 @@ async function main() {
     clock: systemClock,
     jwtSecret: resolveJwtSecret(config),
     telemetry: metrics.telemetry,
+    databaseHealth: database.health,
   });
   const app = createApp({ deps, checkDatabase: database.ping, logger, metrics });
   const stopPurge = schedulePurge(deps, {

@@ -153,11 +153,14 @@ async function rotateOrExplain(
 
 /**
  * A replay of the immediate predecessor of the current token, shortly after it rotated, is
- * two tabs or a retried request racing, not theft: it gets the same successor.
+ * two tabs or a retried request racing, not theft: it gets the same successor. Time in which
+ * the database could not be used does not count: a client whose answer was lost in a failover
+ * can only retry once a new primary serves.
  */
 function isWithinGraceWindow(deps: Deps, state: RefreshTokenState): boolean {
   if (!state.successorIsCurrent || !state.rotatedAt) return false;
-  return state.checkedAt.getTime() - state.rotatedAt.getTime() < deps.config.refreshReuseGraceSeconds * 1000;
+  const outageMs = deps.databaseHealth.unavailableMsBetween(state.rotatedAt, state.checkedAt);
+  return state.checkedAt.getTime() - state.rotatedAt.getTime() - outageMs < deps.config.refreshReuseGraceSeconds * 1000;
 }
 
 /**

@@ -39,9 +39,15 @@ export const TEST_JWT_SECRET = 'test-secret-that-is-long-enough-for-hs256-012345
 
 /** A real Gatehouse over real HTTP on a real database, on a random local port. */
 export async function startGatehouse(
-  options: { config?: Partial<Config>; clock?: Clock; reportError?: (error: unknown) => void } = {},
+  options: {
+    config?: Partial<Config>;
+    clock?: Clock;
+    reportError?: (error: unknown) => void;
+    /** Another database than the test database of its own (one behind a TCP proxy, say). */
+    database?: typeof openTestDatabase;
+  } = {},
 ): Promise<Gatehouse> {
-  const { handle, url: databaseUrl, drop } = await openTestDatabase();
+  const { handle, url: databaseUrl, drop } = await (options.database ?? openTestDatabase)();
   const clock = new ManualClock();
   const config: Config = {
     ...loadConfig({ NODE_ENV: 'test', DATABASE_URL: 'memory://' }),
@@ -56,6 +62,7 @@ export async function startGatehouse(
     clock: options.clock ?? clock,
     jwtSecret: TEST_JWT_SECRET,
     telemetry: metrics.telemetry,
+    databaseHealth: handle.health,
   });
   const app = createApp({
     deps,
