@@ -22,6 +22,7 @@ import {
 } from './request-limits';
 import { createContextFactory } from './trpc/context';
 import { appRouter, CREATED_PROCEDURES, procedureMetas } from './trpc/root';
+import { databaseDeadline } from './request-deadline';
 
 export interface AppOptions {
   deps: Deps;
@@ -93,7 +94,7 @@ function operationNamer(): (path: string) => string {
   };
 }
 
-/** 429s carry Retry-After, over both faces. */
+/** 429s and 503s carry Retry-After, over both faces. */
 function retryAfterHeader(errors: ReadonlyArray<{ cause?: unknown }>): Record<string, string> | undefined {
   for (const error of errors) {
     if (error.cause instanceof AppError && error.cause.retryAfterSeconds !== undefined) {
@@ -121,6 +122,7 @@ export function createApp({
     }
     next();
   });
+  app.use(databaseDeadline(deps.config.databaseTimeoutSeconds));
   app.use(helmet());
   if (deps.config.corsOrigins.length > 0) {
     app.use(
@@ -142,7 +144,7 @@ export function createApp({
       await checkDatabase();
       res.json({ status: 'ready' });
     } catch {
-      sendError(res, 503, 'SERVICE_UNAVAILABLE', 'Database is not reachable');
+      sendError(res, 503, 'SERVICE_UNAVAILABLE', 'Database is not reachable, or is not a writable primary');
     }
   });
 

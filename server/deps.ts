@@ -2,6 +2,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Clock } from './clock';
 import type { Database } from './db/client';
+import { alwaysAvailable, type DatabaseHealth } from './db/health';
 import { silentTelemetry, type Deps, type Telemetry } from './domain/deps';
 import { createRateLimits } from './domain/rate-limits';
 import { signInAddressKeyFrom } from './domain/sign-in-attempts';
@@ -59,15 +60,18 @@ export function createDeps({
   clock,
   jwtSecret,
   telemetry = silentTelemetry,
+  databaseHealth = alwaysAvailable,
 }: {
   db: Database;
   config: Config;
   clock: Clock;
   jwtSecret: string;
   telemetry?: Telemetry;
+  databaseHealth?: DatabaseHealth;
 }): Deps {
   return {
     db,
+    databaseHealth,
     config,
     clock,
     telemetry,

@@ -16,6 +16,7 @@ const envSchema = z.object({
     .regex(/^(postgres|postgresql|memory):\/\//, 'must start with postgres://, postgresql:// or memory://')
     .optional(),
   DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(100).default(10),
+  DATABASE_TIMEOUT_SECONDS: z.coerce.number().int().min(1).max(300).default(5),
   JWT_SECRET: z
     .string()
     .superRefine((secret, ctx) => {
@@ -71,6 +72,8 @@ export interface Config {
   dataDir: string;
   database: DatabaseTarget;
   databasePoolSize: number;
+  /** The longest a request waits on the database (for a connection, or for an answer) before a 503. */
+  databaseTimeoutSeconds: number;
   /**
    * Unset only for the embedded database outside production: then one is generated into the
    * data folder (or at random, for an in-memory database). Required on PostgreSQL.
@@ -149,6 +152,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     dataDir: e.DATA_DIR,
     database: databaseTarget(e.DATABASE_URL, e.DATA_DIR),
     databasePoolSize: e.DATABASE_POOL_SIZE,
+    databaseTimeoutSeconds: e.DATABASE_TIMEOUT_SECONDS,
     jwtSecret: e.JWT_SECRET,
     jwtIssuer: e.JWT_ISSUER,
     jwtAudience: e.JWT_AUDIENCE,

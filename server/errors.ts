@@ -80,7 +80,7 @@ export class AppError extends Error {
   override name = 'AppError';
   readonly code: ErrorCode;
 
-  /** Set on 429s: sent as the Retry-After header. */
+  /** Set on 429s and 503s: sent as the Retry-After header. */
   readonly retryAfterSeconds: number | undefined;
 
   constructor(

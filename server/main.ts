@@ -25,7 +25,10 @@ async function main() {
     throw error;
   }
 
-  const database = await openDatabase(config.database, { poolSize: config.databasePoolSize });
+  const database = await openDatabase(config.database, {
+    poolSize: config.databasePoolSize,
+    timeoutSeconds: config.databaseTimeoutSeconds,
+  });
   await database.migrate();
   const logger = createLogger(config.logLevel);
   const metrics = createMetrics({ processMetrics: true });
@@ -35,6 +38,7 @@ async function main() {
     clock: systemClock,
     jwtSecret,
     telemetry: metrics.telemetry,
+    databaseHealth: database.health,
   });
   const app = createApp({ deps, checkDatabase: database.ping, logger, metrics });
   const stopPurge = schedulePurge(deps, {

@@ -2,8 +2,9 @@ import { mkdirSync } from 'node:fs';
 import type { PGlite } from '@electric-sql/pglite';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
-import postgres from 'postgres';
 import type { DatabaseTarget } from '../env';
+import { alwaysAvailable, type DatabaseHealth } from './health';
+import { createPostgresPool } from './postgres-pool';
 import * as schema from './schema';
 
 /** One type for both drivers: queries are written once against it. */
@@ -14,33 +15,33 @@ export interface DatabaseHandle {
   kind: 'postgres' | 'pglite';
   /** Applies the migrations in drizzle/ (idempotent). */
   migrate(): Promise<void>;
-  /** Cheap round trip used by GET /ready. */
+  /** GET /ready: resolves when the database answers and is a writable primary. */
   ping(): Promise<void>;
+  /** When the database could not be used, as this process saw it (the refresh grace window does not run then). */
+  health: DatabaseHealth;
   close(): Promise<void>;
 }
 
 const MIGRATIONS_FOLDER = new URL('../../drizzle', import.meta.url).pathname;
 
-export async function openDatabase(target: DatabaseTarget, options: { poolSize?: number } = {}): Promise<DatabaseHandle> {
+export async function openDatabase(
+  target: DatabaseTarget,
+  options: { poolSize?: number; timeoutSeconds?: number } = {},
+): Promise<DatabaseHandle> {
   if (target.kind === 'postgres') {
-    const client = postgres(target.url, {
-      max: options.poolSize ?? 10,
-      // While the database is unreachable, fail fast (503) instead of holding requests for 30 s,
-      // and retry a lost connection within a second rather than after postgres.js's default
-      // exponential backoff (up to 20 s), which queued requests would otherwise wait out too.
-      connect_timeout: 3,
-      backoff: (retries: number) => Math.min(0.1 * 2 ** retries, 1),
-      onnotice: () => {},
-    });
-    const postgresDb = drizzlePostgres(client, { schema });
+    const pool = createPostgresPool(target.url, { max: options.poolSize ?? 10, timeoutSeconds: options.timeoutSeconds ?? 5 });
+    const postgresDb = drizzlePostgres(pool.sql, { schema });
     const db = postgresDb as unknown as Database;
     return {
       db,
       kind: 'postgres',
+      health: pool.health,
       async migrate() {
         const { migrate } = await import('drizzle-orm/postgres-js/migrator');
+        // With several hosts, the primary may be any of them (or be being promoted).
+        await pool.waitForWritablePrimary();
         // Several instances may start at once: one migrates while the others wait on the lock.
-        const lockHolder = await client.reserve();
+        const lockHolder = await pool.reserve();
         try {
           await lockHolder`select pg_advisory_lock(hashtext('gatehouse:migrate'))`;
           await migrate(postgresDb, { migrationsFolder: MIGRATIONS_FOLDER });
@@ -49,12 +50,8 @@ export async function openDatabase(target: DatabaseTarget, options: { poolSize?:
           lockHolder.release();
         }
       },
-      async ping() {
-        await client`select 1`;
-      },
-      async close() {
-        await client.end({ timeout: 5 });
-      },
+      ping: () => pool.checkWritablePrimary(),
+      close: () => pool.end(),
     };
   }
 
@@ -76,6 +73,7 @@ export async function openDatabase(target: DatabaseTarget, options: { poolSize?:
   return {
     db,
     kind: 'pglite',
+    health: alwaysAvailable,
     async migrate() {
       const { migrate } = await import('drizzle-orm/pglite/migrator');
       await migrate(pgliteDb, { migrationsFolder: MIGRATIONS_FOLDER });

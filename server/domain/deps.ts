@@ -1,5 +1,6 @@
 import type { Clock } from '../clock';
 import type { Database } from '../db/client';
+import type { DatabaseHealth } from '../db/health';
 import type { Config } from '../env';
 import type { RateLimits } from './rate-limits';
 import type { AccessTokens } from './tokens';
@@ -28,6 +29,8 @@ export interface Deps {
   resolveHost?: ResolveHost;
   telemetry: Telemetry;
   rateLimits: RateLimits;
+  /** When the database could not be used: that time does not count against the refresh grace window. */
+  databaseHealth: DatabaseHealth;
 }
 
 /** Where a request came from, recorded with sessions and audit events. */

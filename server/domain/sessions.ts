@@ -10,6 +10,7 @@ import {
   type SessionRow,
 } from '../db/queries/sessions';
 import { inspectRefreshToken, rotateRefreshToken, type RefreshTokenState } from '../db/queries/refresh-tokens';
+import { statementTime } from '../clock';
 import { AppError, type ErrorReason } from '../errors';
 import { recordAuditEvent, type AuditActor } from './audit';
 import type { Deps, RequestOrigin } from './deps';
@@ -112,7 +113,8 @@ async function rotateOrExplain(
     origin,
   }: { refreshToken: string; callerOrganizationId: string | null; origin: RequestOrigin },
 ): Promise<{ tokens: TokenPair; outcome: 'rotated' | 'grace_replay' }> {
-  const now = deps.clock.now();
+  // Judged at the moment each statement runs, however long the request waited for the database.
+  const at = statementTime(deps.clock);
   const tokenHash = hashSecret(refreshToken);
   const successor = deriveSuccessorToken(deps.refreshDerivationKey, refreshToken);
   const successorHash = hashSecret(successor);
@@ -120,22 +122,23 @@ async function rotateOrExplain(
   const rotated = await rotateRefreshToken(deps.db, {
     tokenHash,
     successorHash,
-    now,
-    idleCutoff: idleCutoff(deps, now),
+    now: at,
+    idleTimeoutSeconds: deps.config.sessionIdleTimeoutSeconds,
     organizationId: callerOrganizationId,
     ipAddress: origin.ipAddress,
     userAgent: origin.userAgent,
   });
   if (rotated) {
-    const accessToken = await deps.accessTokens.sign(rotated, now);
+    const accessToken = await deps.accessTokens.sign(rotated, deps.clock.now());
     return { tokens: { access_token: accessToken, refresh_token: successor }, outcome: 'rotated' };
   }
 
-  const state = await inspectRefreshToken(deps.db, tokenHash, successorHash);
+  const state = await inspectRefreshToken(deps.db, tokenHash, successorHash, at);
   // A token of another organization than the caller's is answered exactly like an unknown one.
   if (!state || (callerOrganizationId !== null && state.organizationId !== callerOrganizationId)) {
     throw new AppError('invalid_refresh_token');
   }
+  const now = state.checkedAt;
   const ended = sessionEndReason(
     { revokedAt: state.sessionRevokedAt, expiresAt: state.sessionExpiresAt, lastAccessedAt: state.sessionLastAccessedAt },
     now,
@@ -148,9 +151,9 @@ async function rotateOrExplain(
     throw new AppError('invalid_refresh_token');
   }
   const actor: AuditActor = { ...state, origin };
-  if (isWithinGraceWindow(deps, state, now)) {
+  if (isWithinGraceWindow(deps, state)) {
     await recordAuditEvent(deps.db, 'refresh', actor, now, { withinGraceWindow: true });
-    const accessToken = await deps.accessTokens.sign(state, now);
+    const accessToken = await deps.accessTokens.sign(state, deps.clock.now());
     return { tokens: { access_token: accessToken, refresh_token: successor }, outcome: 'grace_replay' };
   }
   await endCompromisedSession(deps, state, origin, now);
@@ -188,11 +191,14 @@ async function endCompromisedSession(deps: Deps, state: RefreshTokenState, origi
 
 /**
  * A replay of the immediate predecessor of the current token, shortly after it rotated, is
- * two tabs or a retried request racing, not theft: it gets the same successor.
+ * two tabs or a retried request racing, not theft: it gets the same successor. Time in which
+ * the database could not be used does not count: a client whose answer was lost in a failover
+ * can only retry once a new primary serves.
  */
-function isWithinGraceWindow(deps: Deps, state: RefreshTokenState, now: Date): boolean {
+function isWithinGraceWindow(deps: Deps, state: RefreshTokenState): boolean {
   if (!state.successorIsCurrent || !state.rotatedAt) return false;
-  return now.getTime() - state.rotatedAt.getTime() < deps.config.refreshReuseGraceSeconds * 1000;
+  const outageMs = deps.databaseHealth.unavailableMsBetween(state.rotatedAt, state.checkedAt);
+  return state.checkedAt.getTime() - state.rotatedAt.getTime() - outageMs < deps.config.refreshReuseGraceSeconds * 1000;
 }
 
 /**
@@ -212,7 +218,7 @@ export async function endSessionByRefreshToken(
 ): Promise<void> {
   const now = deps.clock.now();
   const successorHash = hashSecret(deriveSuccessorToken(deps.refreshDerivationKey, refreshToken));
-  const state = await inspectRefreshToken(deps.db, hashSecret(refreshToken), successorHash);
+  const state = await inspectRefreshToken(deps.db, hashSecret(refreshToken), successorHash, statementTime(deps.clock));
   if (!state) return;
   if (callerOrganizationId !== null && state.organizationId !== callerOrganizationId) return;
   const ended = sessionEndReason(
@@ -221,7 +227,7 @@ export async function endSessionByRefreshToken(
     deps.config.sessionIdleTimeoutSeconds,
   );
   if (ended) return;
-  if (state.rotatedAt !== null && !isWithinGraceWindow(deps, state, now)) {
+  if (state.rotatedAt !== null && !isWithinGraceWindow(deps, state)) {
     deps.telemetry.refreshed('reuse_detected');
     await endCompromisedSession(deps, state, origin, now);
     return;

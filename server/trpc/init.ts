@@ -11,6 +11,9 @@ export type Meta = OpenApiMeta<{ access?: Access }>;
 
 const INTERNAL_MESSAGE = 'Internal server error';
 
+/** A failover takes seconds: a client retrying about this often is back soon after it ends. */
+const DATABASE_RETRY_AFTER_SECONDS = 1;
+
 const t = initTRPC
   .context<Context>()
   .meta<Meta>()
@@ -57,7 +60,7 @@ const mapAppErrors = t.middleware(async ({ next }) => {
     result.error.cause instanceof AppError
       ? result.error.cause
       : isDatabaseUnavailable(result.error.cause)
-        ? new AppError('database_unavailable')
+        ? new AppError('database_unavailable', undefined, { retryAfterSeconds: DATABASE_RETRY_AFTER_SECONDS })
         : null;
   if (!appError) return result;
   return { ...result, error: new TRPCError({ code: appError.code, message: appError.message, cause: appError }) };

@@ -51,9 +51,11 @@ export async function startGatehouse(
     logger?: Logger;
     /** Shorter HTTP timeouts, for the tests of the timeouts themselves. */
     httpLimits?: Partial<HttpLimits>;
+    /** Another database than the test database of its own (one behind a TCP proxy, say). */
+    database?: typeof openTestDatabase;
   } = {},
 ): Promise<Gatehouse> {
-  const { handle, url: databaseUrl, drop } = await openTestDatabase();
+  const { handle, url: databaseUrl, drop } = await (options.database ?? openTestDatabase)();
   const clock = new ManualClock();
   const config: Config = {
     ...loadConfig({ NODE_ENV: 'test', DATABASE_URL: 'memory://' }),
@@ -68,6 +70,7 @@ export async function startGatehouse(
     clock: options.clock ?? clock,
     jwtSecret: TEST_JWT_SECRET,
     telemetry: metrics.telemetry,
+    databaseHealth: handle.health,
   });
   const app = createApp({
     deps,

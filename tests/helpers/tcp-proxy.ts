@@ -14,6 +14,13 @@ export interface TcpProxy {
   cut(mode: CutMode): void;
   /** Forwards new connections again (and drops the ones held while blackholed). */
   restore(): void;
+  /**
+   * Like a database that stops answering for a while: open connections stay open but forward
+   * nothing in either direction, new ones are accepted and wait, until `release()` forwards
+   * everything that queued up meanwhile.
+   */
+  hold(): void;
+  release(): void;
   /** Connections accepted since the proxy started, forwarded or not. */
   connectionsAccepted(): number;
   close(): Promise<void>;
@@ -22,9 +29,30 @@ export interface TcpProxy {
 /** A TCP proxy on 127.0.0.1 to `target`, which a test can cut and restore like a failing network. */
 export async function startTcpProxy(target: { host: string; port: number }): Promise<TcpProxy> {
   let mode: CutMode | null = null;
+  let holding = false;
   let accepted = 0;
   const open = new Set<Socket>();
   const held = new Set<Socket>();
+  const pairs = new Set<[Socket, Socket]>();
+  const waiting = new Set<Socket>();
+
+  const forward = (client: Socket) => {
+    const upstream = connect(target.port, target.host);
+    upstream.on('error', () => client.destroy());
+    client.on('error', () => upstream.destroy());
+    client.on('close', () => upstream.destroy());
+    upstream.on('close', () => client.destroy());
+    client.pipe(upstream);
+    upstream.pipe(client);
+    const pair: [Socket, Socket] = [client, upstream];
+    pairs.add(pair);
+    open.add(client).add(upstream);
+    client.on('close', () => {
+      open.delete(client);
+      pairs.delete(pair);
+    });
+    upstream.on('close', () => open.delete(upstream));
+  };
 
   const server: Server = createServer((client) => {
     accepted++;
@@ -38,16 +66,13 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
       client.on('close', () => held.delete(client));
       return;
     }
-    const upstream = connect(target.port, target.host);
-    upstream.on('error', () => client.destroy());
-    client.on('error', () => upstream.destroy());
-    client.on('close', () => upstream.destroy());
-    upstream.on('close', () => client.destroy());
-    client.pipe(upstream);
-    upstream.pipe(client);
-    open.add(client).add(upstream);
-    client.on('close', () => open.delete(client));
-    upstream.on('close', () => open.delete(upstream));
+    if (holding) {
+      client.pause();
+      waiting.add(client);
+      client.on('close', () => waiting.delete(client));
+      return;
+    }
+    forward(client);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
 
@@ -66,10 +91,32 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
       mode = null;
       destroyAll(held);
     },
+    hold() {
+      holding = true;
+      for (const [client, upstream] of pairs) {
+        client.unpipe(upstream);
+        upstream.unpipe(client);
+        client.pause();
+        upstream.pause();
+      }
+    },
+    release() {
+      holding = false;
+      for (const [client, upstream] of pairs) {
+        client.pipe(upstream);
+        upstream.pipe(client);
+      }
+      for (const client of waiting) {
+        forward(client);
+        client.resume();
+      }
+      waiting.clear();
+    },
     connectionsAccepted: () => accepted,
     async close() {
       destroyAll(open);
       destroyAll(held);
+      destroyAll(waiting);
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };

@@ -1,13 +1,14 @@
 import { sql } from 'drizzle-orm';
 import type { Database } from '../client';
 import type { OrgStatus } from '../schema';
-import { preparedQuery, queryRows, timestampParam } from './raw';
+import { preparedQuery, queryRows } from './raw';
 
 export interface RotationInput {
   tokenHash: string;
   successorHash: string;
-  now: Date;
-  idleCutoff: Date;
+  /** A test clock's time; null: the database's clock as the row is updated (after any wait for it). */
+  now: Date | null;
+  idleTimeoutSeconds: number;
   /** When the caller is known (key or bearer sent along), the token must be of this organization. */
   organizationId: string | null;
   ipAddress: string | null;
@@ -26,34 +27,49 @@ export interface RotatedSession {
  * The `rotated_at is null` condition is a compare-and-swap: of two concurrent refreshes of
  * one token, the second waits on the row lock, re-reads the row, and matches nothing.
  * The audit event of the refresh is written by the same statement: one round trip in all.
+ *
+ * Its time (`at`) is read only once the token's and the session's rows are locked, so a
+ * request that waited for a connection, or for a lock held by a concurrent transaction, is
+ * judged at the moment it runs, not when it arrived. (An UPDATE computes its new values before
+ * it waits on a lock, hence the separate `for no key update` first.)
  */
 const rotate = preparedQuery<RotatedSession, Record<keyof RotationInput, unknown>>(sql`
-  with rotated as (
-    update refresh_tokens t
-       set rotated_at = ${sql.placeholder('now')}::timestamptz,
-           rotated_by_ip = ${sql.placeholder('ipAddress')}::text,
-           rotated_by_user_agent = ${sql.placeholder('userAgent')}::text
-      from sessions s
-      join organizations o on o.id = s.organization_id
+  with locked as (
+    select t.token_hash, t.session_id
+      from refresh_tokens t
+      join sessions s on s.id = t.session_id
      where t.token_hash = ${sql.placeholder('tokenHash')}::text
        and t.rotated_at is null
-       and s.id = t.session_id
+       for no key update of t, s
+  ), clocked as (
+    select token_hash, session_id, coalesce(${sql.placeholder('now')}::timestamptz, clock_timestamp()) as at from locked
+  ), rotated as (
+    update refresh_tokens t
+       set rotated_at = c.at,
+           rotated_by_ip = ${sql.placeholder('ipAddress')}::text,
+           rotated_by_user_agent = ${sql.placeholder('userAgent')}::text
+      from clocked c
+      join sessions s on s.id = c.session_id
+      join organizations o on o.id = s.organization_id
+     where t.token_hash = ${sql.placeholder('tokenHash')}::text
+       and t.token_hash = c.token_hash
+       and t.rotated_at is null
        and s.revoked_at is null
-       and s.expires_at > ${sql.placeholder('now')}::timestamptz
-       and s.last_accessed_at > ${sql.placeholder('idleCutoff')}::timestamptz
+       and s.expires_at > c.at
+       and s.last_accessed_at > c.at - ${sql.placeholder('idleTimeoutSeconds')}::int * interval '1 second'
        and o.status = 'active'
        and (${sql.placeholder('organizationId')}::text is null or s.organization_id = ${sql.placeholder('organizationId')}::text)
-    returning t.session_id, s.user_id, s.organization_id
+    returning t.session_id, s.user_id, s.organization_id, c.at
   ), successor as (
     insert into refresh_tokens (token_hash, session_id, created_at)
-    select ${sql.placeholder('successorHash')}::text, session_id, ${sql.placeholder('now')}::timestamptz from rotated
+    select ${sql.placeholder('successorHash')}::text, session_id, at from rotated
   ), touched as (
-    update sessions set last_accessed_at = ${sql.placeholder('now')}::timestamptz
-     where id = (select session_id from rotated)
+    update sessions s set last_accessed_at = r.at
+      from rotated r
+     where s.id = r.session_id
   ), audited as (
     insert into audit_events (organization_id, user_id, session_id, type, ip_address, user_agent, created_at)
-    select organization_id, user_id, session_id, 'refresh', ${sql.placeholder('ipAddress')}::text, ${sql.placeholder('userAgent')}::text,
-           ${sql.placeholder('now')}::timestamptz
+    select organization_id, user_id, session_id, 'refresh', ${sql.placeholder('ipAddress')}::text, ${sql.placeholder('userAgent')}::text, at
       from rotated
   )
   select session_id as "sessionId", user_id as "userId", organization_id as "organizationId" from rotated
@@ -61,11 +77,7 @@ const rotate = preparedQuery<RotatedSession, Record<keyof RotationInput, unknown
 
 /** Rotates by the statement above; null when nothing was rotated (`inspectRefreshToken` then says why). */
 export async function rotateRefreshToken(db: Database, input: RotationInput): Promise<RotatedSession | null> {
-  const [row] = await rotate(db, {
-    ...input,
-    now: input.now.toISOString(),
-    idleCutoff: input.idleCutoff.toISOString(),
-  });
+  const [row] = await rotate(db, { ...input, now: input.now?.toISOString() ?? null });
   return row ?? null;
 }
 
@@ -82,6 +94,8 @@ export interface RefreshTokenState {
   sessionLastAccessedAt: Date;
   /** Whether the token derived from this one is the session's current token. */
   successorIsCurrent: boolean;
+  /** When this was read: the time to judge it by (the database's, unless a test clock set it). */
+  checkedAt: Date;
 }
 
 /** The slow path: everything needed to explain why a token did not rotate. */
@@ -89,6 +103,7 @@ export async function inspectRefreshToken(
   db: Database,
   tokenHash: string,
   successorHash: string,
+  now: Date | null,
 ): Promise<RefreshTokenState | null> {
   const [row] = await queryRows<RefreshTokenState>(
     db,
@@ -105,7 +120,8 @@ export async function inspectRefreshToken(
              s.last_accessed_at as "sessionLastAccessedAt",
              coalesce((select n.rotated_at is null from refresh_tokens n
                         where n.token_hash = ${successorHash} and n.session_id = t.session_id), false)
-               as "successorIsCurrent"
+               as "successorIsCurrent",
+             coalesce(${now?.toISOString() ?? null}::timestamptz, clock_timestamp()) as "checkedAt"
         from refresh_tokens t
         join sessions s on s.id = t.session_id
         join organizations o on o.id = s.organization_id
@@ -120,5 +136,6 @@ export async function inspectRefreshToken(
     sessionRevokedAt: row.sessionRevokedAt ? new Date(row.sessionRevokedAt) : null,
     sessionExpiresAt: new Date(row.sessionExpiresAt),
     sessionLastAccessedAt: new Date(row.sessionLastAccessedAt),
+    checkedAt: new Date(row.checkedAt),
   };
 }
