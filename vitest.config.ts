@@ -30,6 +30,9 @@ export default defineConfig(({ mode }) => {
       maxWorkers: 2,
       testTimeout: 30_000,
       hookTimeout: 60_000,
+      // Files and the tests in them run in a random order (the seed is printed): no test may lean
+      // on what an earlier one left behind. `--sequence.seed=N` replays an order.
+      sequence: { shuffle: true },
       ...(mode === 'postgres'
         ? {
             env: { TEST_DATABASE_URL: process.env.TEST_DATABASE_URL || LOCAL_POSTGRES_URL },
