@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildOpenApiDocument } from '../../server/openapi';
+import { procedureMetas } from '../../server/trpc/root';
 import { expectStatus, registerAccount, type Account } from '../helpers/fixtures';
 import { httpPost, startGatehouse, type Gatehouse } from '../helpers/harness';
 
@@ -33,12 +34,14 @@ function stringFields(): StringField[] {
   const document = buildOpenApiDocument() as unknown as {
     paths: Record<string, Record<string, { operationId: string; requestBody?: { content: Record<string, { schema: JsonSchema }> } }>>;
   };
+  const procedureByRestPath = new Map(procedureMetas().map(([procedure, meta]) => [meta?.openapi?.path, procedure]));
   const fields: StringField[] = [];
   for (const [restPath, item] of Object.entries(document.paths)) {
     for (const operation of Object.values(item)) {
       const schema = operation.requestBody?.content['application/json']?.schema;
       if (!schema) continue;
-      const procedure = operation.operationId.replace(/^(auth|apiKeys)([A-Z])/, (_, router: string, first: string) => `${router}.${first.toLowerCase()}`);
+      const procedure = procedureByRestPath.get(restPath);
+      if (!procedure) throw new Error(`no procedure serves ${restPath}`);
       const walk = (node: JsonSchema, path: string[]) => {
         for (const [name, child] of Object.entries(node.properties ?? {})) {
           const variants = child.anyOf ?? [child];
