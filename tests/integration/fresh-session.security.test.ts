@@ -8,7 +8,7 @@ const bearerOf = (accessToken: string) => ({ authorization: `Bearer ${accessToke
 describe('sensitive actions need a fresh session', () => {
   let gate: Gatehouse;
   beforeAll(async () => {
-    gate = await startGatehouse({ config: { reauthMaxAgeSeconds: 900 } });
+    gate = await startGatehouse({ config: { reauthMaxAgeSeconds: 900, webhookAllowPrivateUrls: true } });
   });
   afterAll(() => gate?.close());
 
@@ -29,6 +29,15 @@ describe('sensitive actions need a fresh session', () => {
     expect(refused).toMatchObject({ status: 403, body: { code: 'FORBIDDEN', reason: 'reauthentication_required' } });
     const listed = await gate.post('/auth/api-keys', undefined, stale.bearer);
     expect(listed.body.apiKeys.map((key: { name: string }) => key.name)).not.toContain('stale');
+  });
+
+  it('creating a webhook endpoint needs the same: 403 when stale, 201 with currentPassword', async () => {
+    const stale = await agedSession(16 * 60);
+    const url = 'http://127.0.0.1:9/hook';
+    const refused = await gate.post('/auth/webhooks/create', { url }, stale.bearer);
+    expect(refused).toMatchObject({ status: 403, body: { reason: 'reauthentication_required' } });
+    expect((await gate.post('/auth/webhooks', undefined, stale.bearer)).body.webhooks ?? []).toHaveLength(0);
+    expectStatus(await gate.post('/auth/webhooks/create', { url, currentPassword: stale.password }, stale.bearer), 201);
   });
 
   it('the same over tRPC', async () => {
