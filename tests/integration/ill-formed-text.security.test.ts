@@ -34,7 +34,7 @@ function stringFields(): StringField[] {
   const document = buildOpenApiDocument() as unknown as {
     paths: Record<string, Record<string, { operationId: string; requestBody?: { content: Record<string, { schema: JsonSchema }> } }>>;
   };
-  const procedureByRestPath = new Map(procedureMetas().map(([procedure, meta]) => [meta?.openapi?.path, procedure]));
+  const procedureByRestPath = new Map<string | undefined, string>(procedureMetas().map(([procedure, meta]) => [meta?.openapi?.path, procedure]));
   const fields: StringField[] = [];
   for (const [restPath, item] of Object.entries(document.paths)) {
     for (const operation of Object.values(item)) {
