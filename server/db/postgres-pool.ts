@@ -104,6 +104,8 @@ export function createPostgresPool(url: string, { max, timeoutSeconds }: { max: 
       connect_timeout: Math.min(3, timeoutSeconds),
       backoff: (retries: number) => Math.min(0.1 * 2 ** retries, 1),
       onnotice: () => {},
+      // One host per set of connections: with several, postgres.js never fails a connection attempt.
+      ...('path' in server ? {} : { host: server.host, port: server.port }),
       // Typed in postgres.js's README, not in its declarations.
       ...({ socket: () => socketFor(server) } as object),
     });
