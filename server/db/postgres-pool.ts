@@ -1,3 +1,4 @@
+import { connect as connectTcp, type Socket } from 'node:net';
 import postgres from 'postgres';
 import { isDatabaseUnavailable, NotWritablePrimaryError } from './errors';
 import { AvailabilityRecord } from './health';
@@ -11,7 +12,8 @@ import { currentDatabaseScope, DatabaseTimeoutError, ScopeEndedError, type Datab
  *   (postgres.js would otherwise pipeline them onto busy connections, past recall).
  * - A multi-host URL (`host1:5432,host2:5432`) is tried one host at a time: postgres.js's own
  *   multi-host mode (3.4) retries a waiting query in a tight loop while no host is a primary, and
- *   never fails it. `target_session_attrs` applies to every connection to the host.
+ *   never fails it. Gatehouse opens the sockets itself (see socketFor), to the host it chose;
+ *   `target_session_attrs` still applies to every connection.
  * - When a statement fails because the server cannot serve (unreachable, shutting down, read-only,
  *   not answering within the deadline), that host's connections are retired and new ones are opened,
  *   to the next host if there are several. Until the database answers again only a probe goes to
@@ -42,30 +44,59 @@ interface Generation {
 }
 
 interface Waiter {
+  /** Which probe was the first to start after it queued: a failing one before that says nothing of now. */
+  queuedAfterProbe: number;
   grant(generation: Generation): void;
   reject(error: unknown): void;
 }
 
-/** postgres.js's query: `state` is set once it is on a connection; cancel() before that would leave the connection stuck. */
-type DriverQuery = PromiseLike<unknown> & { cancel(): unknown; state?: unknown };
+/**
+ * postgres.js's query. `state` is set once it is on a connection (a cancel before that leaves
+ * the connection stuck); `canceller` sends PostgreSQL's cancel request, whose promise `cancel()`
+ * drops (unhandled if the cancel cannot connect).
+ */
+type DriverQuery = PromiseLike<unknown> & { state?: unknown; canceller?: ((query: DriverQuery) => Promise<void>) | null };
+
+function cancelOnServer(query: DriverQuery) {
+  if (!query.state || !query.canceller) return;
+  const cancel = query.canceller;
+  query.canceller = null;
+  cancel(query).catch(() => {});
+}
+
+/**
+ * A TCP connection for postgres.js that reports its end at once. When a socket fails, Node emits
+ * 'error' and only later 'close'; postgres.js (3.4) still sends queries on it in between, and
+ * never fails them (it fails the running query on 'error', the others only on a clean 'close').
+ * After a server died, those queries would hang until the deadline.
+ */
+function socketFor(server: { host: string; port: number } | { path: string }): Socket {
+  const socket = 'path' in server ? connectTcp(server.path) : connectTcp(server.port, server.host);
+  Object.assign(socket, 'path' in server ? { host: server.path } : server); // for postgres.js's error messages
+  socket.once('connect', () => socket.once('error', () => socket.emit('close', false)));
+  return socket;
+}
 
 const PROBE_SQL = `select pg_is_in_recovery() as "inRecovery", current_setting('transaction_read_only') as "readOnly"`;
 
 export function createPostgresPool(url: string, { max, timeoutSeconds }: { max: number; timeoutSeconds: number }): PostgresPool {
   const timeoutMs = timeoutSeconds * 1000;
   const parsed = postgres(url, { max: 1 }).options; // parses only: no connection is opened
-  const hosts = parsed.path ? [null] : parsed.host.map((host, index) => ({ host, port: parsed.port[index]! }));
+  const servers: Array<{ host: string; port: number } | { path: string }> = parsed.path
+    ? [{ path: parsed.path as unknown as string }]
+    : parsed.host.map((host, index) => ({ host, port: parsed.port[index]! }));
   const health = new AvailabilityRecord(timeoutMs);
   const waiting: Waiter[] = [];
   const retiring = new Set<Promise<void>>();
   let probing = false;
+  let probesStarted = 0;
   let lastProbeAt = 0;
 
   let firstOptions: postgres.ParsedOptions | undefined;
   let generation = connectTo(0);
 
   function connectTo(host: number): Generation {
-    const server = hosts[host];
+    const server = servers[host]!;
     const sql = postgres(url, {
       max,
       // Fail a connection attempt within the deadline instead of postgres.js's 30 s; reconnect
@@ -73,7 +104,10 @@ export function createPostgresPool(url: string, { max, timeoutSeconds }: { max: 
       connect_timeout: Math.min(3, timeoutSeconds),
       backoff: (retries: number) => Math.min(0.1 * 2 ** retries, 1),
       onnotice: () => {},
-      ...(server && hosts.length > 1 ? { host: server.host, port: server.port } : {}),
+      // One host per set of connections: with several, postgres.js never fails a connection attempt.
+      ...('path' in server ? {} : { host: server.host, port: server.port }),
+      // Typed in postgres.js's README, not in its declarations.
+      ...({ socket: () => socketFor(server) } as object),
     });
     // drizzle sets its value parsers on the first connections' options: every later set gets them too.
     if (firstOptions) {
@@ -94,7 +128,7 @@ export function createPostgresPool(url: string, { max, timeoutSeconds }: { max: 
       .catch(() => {})
       .finally(() => retiring.delete(ending));
     retiring.add(ending);
-    generation = connectTo((failed.host + 1) % hosts.length);
+    generation = connectTo((failed.host + 1) % servers.length);
   }
 
   /**
@@ -133,12 +167,17 @@ export function createPostgresPool(url: string, { max, timeoutSeconds }: { max: 
     const probed = generation;
     const delay = Math.max(0, lastProbeAt + PROBE_INTERVAL_MS - Date.now());
     setTimeout(() => {
+      const probeNumber = ++probesStarted;
       const query = probed.sql.unsafe(PROBE_SQL) as unknown as DriverQuery;
       withTimeout(query.then(assertWritablePrimary), timeoutMs).then(
         () => health.succeeded(),
         (error: unknown) => {
           moveOn(probed);
-          for (const waiter of waiting.splice(0)) waiter.reject(error);
+          // Those who waited for this probe get its answer; later ones wait for the next.
+          for (const waiter of waiting.filter((entry) => entry.queuedAfterProbe < probeNumber)) {
+            waiting.splice(waiting.indexOf(waiter), 1);
+            waiter.reject(error);
+          }
         },
       ).finally(() => {
         probing = false;
@@ -161,6 +200,7 @@ export function createPostgresPool(url: string, { max, timeoutSeconds }: { max: 
         reject(scope!.signal.reason);
       };
       const waiter: Waiter = {
+        queuedAfterProbe: probesStarted,
         grant: (granted) => {
           scope?.signal.removeEventListener('abort', drop);
           resolve(granted);
@@ -178,7 +218,7 @@ export function createPostgresPool(url: string, { max, timeoutSeconds }: { max: 
 
   /** A statement with the driver whose scope ends: answered now; cancelled if already on a connection. */
   function giveUp(used: Generation, query: DriverQuery | null, scope: DatabaseScope) {
-    if (query?.state) query.cancel();
+    if (query) cancelOnServer(query);
     // No answer within the deadline: take the connection for lost (a partition leaves it hanging for minutes).
     if (scope.signal.reason instanceof DatabaseTimeoutError) moveOn(used);
   }
@@ -263,7 +303,7 @@ export function createPostgresPool(url: string, { max, timeoutSeconds }: { max: 
           lazyQuery((values) => {
             const query = target.unsafe(text, params as postgres.ParameterOrJSON<never>[], options);
             const driverQuery = (values ? query.values() : query) as unknown as DriverQuery;
-            return bounded(Promise.resolve(driverQuery), scope, () => driverQuery.state && driverQuery.cancel());
+            return bounded(Promise.resolve(driverQuery), scope, () => cancelOnServer(driverQuery));
           });
       },
     });
@@ -290,7 +330,7 @@ export function createPostgresPool(url: string, { max, timeoutSeconds }: { max: 
         try {
           return await checkWritablePrimary();
         } catch (error) {
-          if (!isDatabaseUnavailable(error) || attempt >= hosts.length * 2 + 1) throw error;
+          if (!isDatabaseUnavailable(error) || attempt >= servers.length * 2 + 1) throw error;
           await new Promise((resolve) => setTimeout(resolve, PROBE_INTERVAL_MS));
         }
       }

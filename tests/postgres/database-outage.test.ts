@@ -147,6 +147,39 @@ describe('a database that stalls', () => {
   });
 });
 
+describe('a database that is gone for longer than the grace window', () => {
+  it('a retry of a token whose answer was lost with the outage is a grace replay, not reuse', { timeout: 30_000 }, async () => {
+    const { gate, proxy, unexpected } = await gatehouseBehindProxy({ refreshReuseGraceSeconds: 1 });
+    const account = await registerAccount(gate);
+    // The rotation commits, and its answer is lost as the database goes away (a primary killed).
+    const rotated = await refresh(gate, account.refreshToken);
+    expectStatus(rotated, 200);
+    proxy.cut('reset');
+    // The client retries the token it holds while the database is gone: 503s, for longer than the window.
+    const outageEnds = Date.now() + 2_500;
+    while (Date.now() < outageEnds) {
+      const during = await within(2_000, refresh(gate, account.refreshToken));
+      expect(during).toMatchObject({ status: 503, body: { reason: 'database_unavailable' } });
+      await sleep(250);
+    }
+    proxy.restore();
+    await waitFor('the database to serve again', async () => (await fetch(`${gate.url}/ready`)).status === 200, 10_000, 100);
+    const retried = await refresh(gate, account.refreshToken);
+    expectStatus(retried, 200);
+    expect(retried.body.refresh_token).toBe(rotated.body.refresh_token);
+    expectStatus(await refresh(gate, retried.body.refresh_token), 200);
+    expect(unexpected).toEqual([]);
+  });
+
+  it('outside of an outage, the same late retry is still reuse', { timeout: 30_000 }, async () => {
+    const { gate } = await gatehouseBehindProxy({ refreshReuseGraceSeconds: 1 });
+    const account = await registerAccount(gate);
+    expectStatus(await refresh(gate, account.refreshToken), 200);
+    await sleep(1_500);
+    expect(await refresh(gate, account.refreshToken)).toMatchObject({ status: 401, body: { reason: 'refresh_token_reused' } });
+  });
+});
+
 describe('a server that cannot take writes (as a standby answers: 25006)', () => {
   it('is 503 for calls and /ready, never 500, and Gatehouse recovers by itself when it is writable again', { timeout: 60_000 }, async () => {
     const { gate, database, unexpected } = await gatehouseBehindProxy({});
