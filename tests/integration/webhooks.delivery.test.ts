@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { COMMANDS } from '../../server/cli/commands';
 import { createHttpTransport } from '../../server/domain/webhooks/transport';
 import { expectStatus, login, registerAccount, type Account } from '../helpers/fixtures';
@@ -12,11 +12,13 @@ const DAY_SECONDS = 24 * 60 * 60;
 describe('webhook delivery: retries, 410, timeouts, a receiver that hangs', () => {
   let gate: Gatehouse;
   let receiver: WebhookReceiver;
-  beforeAll(async () => {
+  // A Gatehouse and a receiver for every test: the worker delivers whatever is due in the whole
+  // database, so a retry another test left behind would otherwise show up in this one's reports.
+  beforeEach(async () => {
     gate = await startGatehouse({ config: { webhookAllowPrivateUrls: true } });
     receiver = await WebhookReceiver.start();
   });
-  afterAll(async () => {
+  afterEach(async () => {
     await receiver?.close();
     await gate?.close();
   });
@@ -137,16 +139,17 @@ describe('webhook delivery: retries, 410, timeouts, a receiver that hangs', () =
   });
 });
 
-// The clock of this Gatehouse moves days ahead, so its deliveries carry timestamps that a
-// receiver checking against the real time would refuse: it has a Gatehouse of its own.
+// The clock of these Gatehouses moves days ahead, so their deliveries carry timestamps that a
+// receiver checking against the real time would refuse.
 describe('webhook delivery over days: the retry schedule and 410', () => {
   let gate: Gatehouse;
   let receiver: WebhookReceiver;
-  beforeAll(async () => {
+  // A Gatehouse and a receiver for every test, as above.
+  beforeEach(async () => {
     gate = await startGatehouse({ config: { webhookAllowPrivateUrls: true } });
     receiver = await WebhookReceiver.start();
   });
-  afterAll(async () => {
+  afterEach(async () => {
     await receiver?.close();
     await gate?.close();
   });
