@@ -16,6 +16,14 @@ export interface GatehouseClientOptions {
   now?: () => number;
   /** Refresh this long before the access token expires. Default 30 seconds. */
   refreshLeewaySeconds?: number;
+  /**
+   * How many times a refresh refused with 503 (the server or its database is unavailable) or
+   * lost to a network error is sent again with the same token, after `Retry-After`. Default 3.
+   * Such a failure never ends the session.
+   */
+  refreshRetries?: number;
+  /** Waits between those tries; injectable for tests. */
+  sleep?: (ms: number) => Promise<void>;
 }
 
 export interface GatehouseClient {
@@ -49,6 +57,8 @@ export function createGatehouseClient(options: GatehouseClientOptions): Gatehous
     requestRefresh: (refreshToken) => plain.auth.refresh.mutate({ refresh_token: refreshToken }),
     now: options.now ?? Date.now,
     refreshLeewayMs: (options.refreshLeewaySeconds ?? 30) * 1000,
+    refreshRetries: options.refreshRetries ?? 3,
+    sleep: options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms))),
   });
 
   // No batching: each call gets its own HTTP status, so a 401 is seen (and retried) per call.

@@ -13,6 +13,31 @@ export interface SessionKeeperOptions {
   fetch: typeof globalThis.fetch;
   now: () => number;
   refreshLeewayMs: number;
+  /** How often a refresh that failed for a passing reason (503, network) is tried again with the same token. */
+  refreshRetries: number;
+  /** Waits between those tries; injectable so that tests do not sleep. */
+  sleep: (ms: number) => Promise<void>;
+}
+
+/** Retry-After is honoured up to this; a server asking for longer is asked again sooner. */
+const MAX_REFRESH_RETRY_WAIT_MS = 30_000;
+const DEFAULT_REFRESH_RETRY_WAIT_MS = 1_000;
+
+/**
+ * A refresh that may succeed if sent again with the same token: the server was unavailable
+ * (503, during a database failover) or the request never got an answer. The same token is
+ * safe to send again: within the grace window it gets the same successor, and time the
+ * database was unavailable does not count against that window.
+ */
+function passingFailure(error: unknown): { retryAfterMs: number } | null {
+  if (!isTRPCClientError(error)) return null;
+  const status = (error.data as { httpStatus?: number } | undefined)?.httpStatus;
+  const response = (error.meta as { response?: Response } | undefined)?.response;
+  if (status !== undefined && status !== 503) return null;
+  if (status === undefined && response !== undefined && response.status !== 503) return null;
+  const seconds = Number(response?.headers.get('retry-after'));
+  const retryAfterMs = Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : DEFAULT_REFRESH_RETRY_WAIT_MS;
+  return { retryAfterMs: Math.min(retryAfterMs, MAX_REFRESH_RETRY_WAIT_MS) };
 }
 
 /**
@@ -24,7 +49,15 @@ export interface SessionKeeperOptions {
  *   someone (another call, another tab) refreshed meanwhile, and presenting the old refresh
  *   token again would at best waste a request and after the grace window end the session.
  */
-export function createSessionKeeper({ storage, requestRefresh, fetch, now, refreshLeewayMs }: SessionKeeperOptions) {
+export function createSessionKeeper({
+  storage,
+  requestRefresh,
+  fetch,
+  now,
+  refreshLeewayMs,
+  refreshRetries,
+  sleep,
+}: SessionKeeperOptions) {
   const listeners = new Set<(reason: SessionEndReason) => void>();
   let refreshing: Promise<TokenPair | null> | null = null;
 
@@ -35,9 +68,24 @@ export function createSessionKeeper({ storage, requestRefresh, fetch, now, refre
     return refreshing;
   }
 
+  /** The refresh itself, tried again after Retry-After while it fails for a passing reason. */
+  async function requestRefreshPatiently(refreshToken: string): Promise<TokenPair> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await requestRefresh(refreshToken);
+      } catch (error) {
+        const passing = passingFailure(error);
+        if (!passing || attempt >= refreshRetries) throw error;
+        await sleep(passing.retryAfterMs);
+        // Signed out or refreshed elsewhere meanwhile: nothing left to retry.
+        if (storage.get()?.refresh_token !== refreshToken) throw error;
+      }
+    }
+  }
+
   async function refresh(stale: TokenPair): Promise<TokenPair | null> {
     try {
-      const fresh = await requestRefresh(stale.refresh_token);
+      const fresh = await requestRefreshPatiently(stale.refresh_token);
       // Signed out (or signed in again) while this was in flight: do not bring old tokens back.
       if (storage.get()?.refresh_token !== stale.refresh_token) return storage.get();
       storage.set(fresh);

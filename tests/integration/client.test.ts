@@ -52,6 +52,60 @@ describe('createGatehouseClient against a running Gatehouse', () => {
   }
 
   // Every test signs up an account of its own: none leans on the sessions or the clock another left.
+  it('a refresh whose answer is lost, then one refused with 503: retried with the same token after Retry-After, the session lives on', async () => {
+    const account = await registerAccount(gate);
+    const faults: Array<'lose-answer' | 'unavailable'> = ['lose-answer', 'unavailable'];
+    const waits: number[] = [];
+    const sentTokens: string[] = [];
+    const faulty: typeof globalThis.fetch = async (input, init) => {
+      const url = String(input instanceof Request ? input.url : input);
+      if (!url.includes('/trpc/auth.refresh')) return globalThis.fetch(input, init);
+      sentTokens.push(JSON.parse(String(init?.body)).refresh_token);
+      const fault = faults.shift();
+      if (fault === 'unavailable') {
+        // What Gatehouse answers while its database fails over.
+        const body = { error: { message: 'The database is unavailable; retry shortly', code: -32603, data: { code: 'SERVICE_UNAVAILABLE', httpStatus: 503, reason: 'database_unavailable' } } };
+        return new Response(JSON.stringify(body), { status: 503, headers: { 'content-type': 'application/json', 'retry-after': '2' } });
+      }
+      const response = await globalThis.fetch(input, init);
+      if (fault === 'lose-answer') throw new TypeError('fetch failed');
+      return response;
+    };
+    const ended: string[] = [];
+    const { client } = clientWith({ fetch: faulty, sleep: async (ms) => void waits.push(ms) });
+    client.onSessionEnd((reason) => ended.push(reason));
+    await client.signIn(account);
+    const signedInRefreshToken = client.tokens()!.refresh_token;
+    gate.clock.advanceSeconds(15 * 60);
+    const me = await client.auth.me.query();
+    expect(me.user.email).toBe(account.email);
+    // Three tries of one token: the lost answer's rotation was replayed inside the grace window.
+    expect(sentTokens).toEqual([signedInRefreshToken, signedInRefreshToken, signedInRefreshToken]);
+    expect(waits).toEqual([1000, 2000]);
+    expect(ended).toEqual([]);
+    expect(client.tokens()!.refresh_token).not.toBe(signedInRefreshToken);
+  });
+
+  it('gives up after refreshRetries passing failures, keeping the tokens and the session', async () => {
+    const account = await registerAccount(gate);
+    const down: typeof globalThis.fetch = async (input, init) => {
+      if (String(input instanceof Request ? input.url : input).includes('/trpc/auth.refresh')) throw new TypeError('fetch failed');
+      return globalThis.fetch(input, init);
+    };
+    let waited = 0;
+    const ended: string[] = [];
+    const { client } = clientWith({ fetch: down, refreshRetries: 2, sleep: async () => void waited++ });
+    client.onSessionEnd((reason) => ended.push(reason));
+    await client.signIn(account);
+    const before = client.tokens();
+    gate.clock.advanceSeconds(15 * 60);
+    await expect(client.auth.me.query()).rejects.toBeInstanceOf(TRPCClientError);
+    // The refresh before the call and the one after its 401 each try 1 + 2 times: bounded.
+    expect(waited).toBe(4);
+    expect(ended).toEqual([]);
+    expect(client.tokens()).toEqual(before);
+  });
+
   it('signs in, makes typed calls (queries and mutations) and signs out', async () => {
     const account = await registerAccount(gate);
     const { client } = clientWith();
