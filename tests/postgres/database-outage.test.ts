@@ -212,3 +212,54 @@ describe('a server that cannot take writes (as a standby answers: 25006)', () =>
     expect(unexpected).toEqual([]);
   });
 });
+
+describe('a multi-host URL', () => {
+  it('serves through whichever host answers; with none, every call is a quick 503', { timeout: 60_000 }, async () => {
+    const database = await createFreshPostgresDatabase('multihost');
+    const [first, second] = [
+      await startTcpProxy({ host: database.host, port: database.port }),
+      await startTcpProxy({ host: database.host, port: database.port }),
+    ];
+    const url = new URL(database.url);
+    const hosts = `${url.username}@127.0.0.1:${first.port},127.0.0.1:${second.port}`;
+    const multiHostUrl = `postgres://${hosts}${url.pathname}?target_session_attrs=primary`;
+    first.cut('reset'); // the first host is down when Gatehouse starts
+    const unexpected: unknown[] = [];
+    const gate = await startGatehouse({
+      clock: systemClock,
+      reportError: (error) => unexpected.push(error),
+      database: async () => {
+        const handle = await openDatabase({ kind: 'postgres', url: multiHostUrl }, { poolSize: 4 });
+        await handle.migrate();
+        return { handle, url: multiHostUrl, drop: database.drop };
+      },
+    });
+    cleanups.push(async () => {
+      await gate.close();
+      await Promise.all([first.close(), second.close()]);
+    });
+    const account = await registerAccount(gate);
+    let token = account.refreshToken;
+    const refreshed = await refresh(gate, token);
+    expectStatus(refreshed, 200);
+    token = refreshed.body.refresh_token;
+
+    // Both hosts gone: Gatehouse answers at once, it does not wait out its deadline (5 s).
+    second.cut('reset');
+    for (let attempt = 0; attempt < 4; attempt++) {
+      const startedAt = Date.now();
+      const answer = await within(2_000, refresh(gate, token));
+      expect(answer, `attempt ${attempt}`).toMatchObject({ status: 503, body: { reason: 'database_unavailable' } });
+      expect(Date.now() - startedAt).toBeLessThan(2_000);
+    }
+    // The first host comes back: Gatehouse finds it by itself.
+    first.restore();
+    await waitFor('a refresh through the first host', async () => {
+      const result = await refresh(gate, token);
+      if (result.status === 200) token = result.body.refresh_token;
+      return result.status === 200;
+    }, 5_000, 100);
+    expectStatus(await refresh(gate, token), 200);
+    expect(unexpected).toEqual([]);
+  });
+});
