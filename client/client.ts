@@ -18,7 +18,7 @@ export interface GatehouseClientOptions {
   refreshLeewaySeconds?: number;
   /**
    * How many times a refresh refused with 503 (the server or its database is unavailable) or
-   * lost to a network error is sent again with the same token, after `Retry-After`. Default 3.
+   * lost to a network error is sent again with the same token, after `Retry-After`. Default 8, enough to outlast a failover of about 20 s.
    * Such a failure never ends the session.
    */
   refreshRetries?: number;
@@ -57,7 +57,7 @@ export function createGatehouseClient(options: GatehouseClientOptions): Gatehous
     requestRefresh: (refreshToken) => plain.auth.refresh.mutate({ refresh_token: refreshToken }),
     now: options.now ?? Date.now,
     refreshLeewayMs: (options.refreshLeewaySeconds ?? 30) * 1000,
-    refreshRetries: options.refreshRetries ?? 3,
+    refreshRetries: options.refreshRetries ?? 8,
     sleep: options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms))),
   });
 
