@@ -41,8 +41,17 @@ export interface AccessTokenOptions {
   ttlSeconds: number;
 }
 
+/** What a verified access token says, beyond who and which session: its registered claims. */
+export interface VerifiedAccessToken extends AccessTokenClaims {
+  issuedAt: number;
+  expiresAt: number;
+  tokenId: string;
+  issuer: string;
+  audience: string;
+}
+
 export type AccessTokenVerification =
-  | { ok: true; claims: AccessTokenClaims }
+  | { ok: true; claims: VerifiedAccessToken }
   | { ok: false; reason: Extract<ErrorReason, 'invalid_access_token' | 'access_token_expired'> };
 
 export function createAccessTokens(options: AccessTokenOptions) {
@@ -79,11 +88,23 @@ export function createAccessTokens(options: AccessTokenOptions) {
           requiredClaims: ['sub', 'sid', 'org', 'exp', 'iat', 'jti'],
         });
         if (!hasOnlyAllowedHeaderParameters(protectedHeader)) return { ok: false, reason: 'invalid_access_token' };
-        const { sub, sid, org } = payload;
-        if (typeof sub !== 'string' || typeof sid !== 'string' || typeof org !== 'string') {
+        const { sub, sid, org, iat, exp, jti } = payload;
+        if (typeof sub !== 'string' || typeof sid !== 'string' || typeof org !== 'string' || typeof jti !== 'string') {
           return { ok: false, reason: 'invalid_access_token' };
         }
-        return { ok: true, claims: { userId: sub, sessionId: sid, organizationId: org } };
+        return {
+          ok: true,
+          claims: {
+            userId: sub,
+            sessionId: sid,
+            organizationId: org,
+            issuedAt: iat!,
+            expiresAt: exp!,
+            tokenId: jti,
+            issuer: options.issuer,
+            audience: options.audience,
+          },
+        };
       } catch (error) {
         if (error instanceof joseErrors.JWTExpired) return { ok: false, reason: 'access_token_expired' };
         return { ok: false, reason: 'invalid_access_token' };
