@@ -3,6 +3,8 @@ import { availableParallelism } from 'node:os';
 import postgres from 'postgres';
 import { hashPassword } from '../server/domain/passwords';
 import { accessTokensFor } from '../server/deps';
+import { systemClock } from '../server/clock';
+import { openDatabase } from '../server/db/client';
 import { loadConfig } from '../server/env';
 import {
   countReuseDetections,
@@ -87,7 +89,9 @@ async function main() {
     JWT_SECRET: randomBytes(32).toString('base64url'),
   };
   const config = loadConfig(serverEnv);
-  const accessTokens = accessTokensFor(config, config.jwtSecret!);
+  // Tokens for the seeded sessions are signed here, with the database's signing keys, as the server would.
+  const signingDatabase = await openDatabase(config.database, { poolSize: 1 });
+  const { accessTokens } = accessTokensFor(config, config.jwtSecret!, { db: signingDatabase.db, clock: systemClock });
   const signIn = (session: { userId: string; sessionId: string; organizationId: string }) =>
     accessTokens.sign(session, new Date());
 
@@ -192,6 +196,7 @@ async function main() {
   memory.stop();
   const reuseDetections = await countReuseDetections(admin);
   await admin.end({ timeout: 5 });
+  await signingDatabase.close();
   await gatehouse.stop();
 
   printTable(results);

@@ -7,8 +7,10 @@ import swaggerUi from 'swagger-ui-express';
 import { createOpenApiNodeHttpHandler } from 'trpc-to-openapi';
 import type { Deps } from './domain/deps';
 import { AppError } from './errors';
+import { formBodies } from './form-bodies';
 import { createLogger, requestLogging } from './logging';
 import { createMetrics, type Metrics } from './metrics';
+import { JWKS_MAX_AGE_SECONDS } from './domain/signing-keys';
 import { buildOpenApiDocument } from './openapi';
 import {
   BODY_LIMIT_BYTES,
@@ -148,6 +150,19 @@ export function createApp({
     }
   });
 
+  // The public keys other services verify access tokens with. Public by nature: any origin may read them.
+  app.get('/.well-known/jwks.json', async (_req, res) => {
+    try {
+      const keys = deps.signingKeys ? await deps.signingKeys.published() : [];
+      res.setHeader('Cache-Control', `public, max-age=${JWKS_MAX_AGE_SECONDS}`);
+      res.setHeader('Access-Control-Allow-Origin', '*');
+      res.json({ keys });
+    } catch (error) {
+      reportError(error);
+      sendError(res, 503, 'SERVICE_UNAVAILABLE', 'The signing keys cannot be read right now');
+    }
+  });
+
   app.get('/metrics', async (_req, res) => {
     res.setHeader('Content-Type', metrics.registry.contentType);
     res.end(await metrics.registry.metrics());
@@ -204,6 +219,8 @@ export function createApp({
     ['/auth', '/auth/{*rest}'],
     noStore,
     emptyBodyIsJson,
+    // Introspection (RFC 7662) also takes form bodies; parsed here, past the 415 below.
+    formBodies(),
     (req, res, next) => {
       if (declaresBodyTooLarge(req)) {
         res.setHeader('Connection', 'close');

@@ -5,6 +5,7 @@ import type { Database } from './db/client';
 import { alwaysAvailable, type DatabaseHealth } from './db/health';
 import { silentTelemetry, type Deps, type Telemetry } from './domain/deps';
 import { createRateLimits } from './domain/rate-limits';
+import { createSigningKeyStore, signingKeySealingKeyFrom } from './domain/signing-keys';
 import { signInAddressKeyFrom } from './domain/sign-in-attempts';
 import { createAccessTokens, randomSecret, refreshDerivationKeyFrom } from './domain/tokens';
 import { webhookSecretKeyFrom } from './domain/webhooks/secrets';
@@ -44,14 +45,31 @@ export function resolveJwtSecret(config: Config): string {
   return secret;
 }
 
-/** Access tokens as this configuration issues and verifies them. */
-export function accessTokensFor(config: Config, jwtSecret: string) {
-  return createAccessTokens({
+/**
+ * Access tokens as this configuration issues and verifies them: with ES256 or EdDSA, from
+ * the signing keys in the database (the store is returned too, for the JWKS and rotation).
+ */
+export function accessTokensFor(config: Config, jwtSecret: string, { db, clock }: { db: Database; clock: Clock }) {
+  const signingKeys =
+    config.accessTokenAlgorithm === 'HS256'
+      ? null
+      : createSigningKeyStore({
+          db,
+          clock,
+          algorithm: config.accessTokenAlgorithm,
+          sealingKey: signingKeySealingKeyFrom(jwtSecret),
+          rotationDays: config.signingKeyRotationDays,
+          accessTokenTtlSeconds: config.accessTokenTtlSeconds,
+        });
+  const accessTokens = createAccessTokens({
+    algorithm: config.accessTokenAlgorithm,
     secret: jwtSecret,
+    signingKeys: signingKeys ?? undefined,
     issuer: config.jwtIssuer,
     audience: config.jwtAudience,
     ttlSeconds: config.accessTokenTtlSeconds,
   });
+  return { accessTokens, signingKeys };
 }
 
 export function createDeps({
@@ -69,6 +87,7 @@ export function createDeps({
   telemetry?: Telemetry;
   databaseHealth?: DatabaseHealth;
 }): Deps {
+  const { accessTokens, signingKeys } = accessTokensFor(config, jwtSecret, { db, clock });
   return {
     db,
     databaseHealth,
@@ -76,7 +95,8 @@ export function createDeps({
     clock,
     telemetry,
     rateLimits: createRateLimits(db, config.rateLimits, telemetry),
-    accessTokens: accessTokensFor(config, jwtSecret),
+    accessTokens,
+    signingKeys,
     refreshDerivationKey: refreshDerivationKeyFrom(jwtSecret),
     signInAddressKey: signInAddressKeyFrom(jwtSecret),
     webhookSecretKey: webhookSecretKeyFrom(jwtSecret),

@@ -27,6 +27,8 @@ const envSchema = z.object({
   JWT_ISSUER: z.string().min(1).default('gatehouse'),
   JWT_AUDIENCE: z.string().min(1).default('gatehouse'),
   ACCESS_TOKEN_TTL_SECONDS: seconds(15 * 60),
+  ACCESS_TOKEN_ALGORITHM: z.enum(['ES256', 'EdDSA', 'HS256']).default('ES256'),
+  SIGNING_KEY_ROTATION_DAYS: z.coerce.number().int().min(1).max(3650).default(90),
   SESSION_IDLE_TIMEOUT_SECONDS: seconds(14 * DAY_SECONDS),
   SESSION_ABSOLUTE_TIMEOUT_SECONDS: seconds(30 * DAY_SECONDS),
   REFRESH_REUSE_GRACE_SECONDS: z.coerce.number().int().min(0).max(300).default(10),
@@ -60,6 +62,8 @@ const envSchema = z.object({
     .transform((value) => value.split(',').map((origin) => origin.trim()).filter(Boolean)),
 });
 
+export type AccessTokenAlgorithm = 'ES256' | 'EdDSA' | 'HS256';
+
 export type DatabaseTarget =
   | { kind: 'postgres'; url: string }
   | { kind: 'pglite-memory' }
@@ -82,6 +86,9 @@ export interface Config {
   jwtIssuer: string;
   jwtAudience: string;
   accessTokenTtlSeconds: number;
+  /** ES256 and EdDSA sign with keys kept in the database and published as JWKS; HS256 with JWT_SECRET. */
+  accessTokenAlgorithm: AccessTokenAlgorithm;
+  signingKeyRotationDays: number;
   sessionIdleTimeoutSeconds: number;
   sessionAbsoluteTimeoutSeconds: number;
   refreshReuseGraceSeconds: number;
@@ -157,6 +164,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     jwtIssuer: e.JWT_ISSUER,
     jwtAudience: e.JWT_AUDIENCE,
     accessTokenTtlSeconds: e.ACCESS_TOKEN_TTL_SECONDS,
+    accessTokenAlgorithm: e.ACCESS_TOKEN_ALGORITHM,
+    signingKeyRotationDays: e.SIGNING_KEY_ROTATION_DAYS,
     sessionIdleTimeoutSeconds: e.SESSION_IDLE_TIMEOUT_SECONDS,
     sessionAbsoluteTimeoutSeconds: e.SESSION_ABSOLUTE_TIMEOUT_SECONDS,
     refreshReuseGraceSeconds: e.REFRESH_REUSE_GRACE_SECONDS,

@@ -40,6 +40,8 @@ async function main() {
     telemetry: metrics.telemetry,
     databaseHealth: database.health,
   });
+  // The first instance to start creates the signing key; the others find it.
+  await deps.signingKeys?.ready();
   const app = createApp({ deps, checkDatabase: database.ping, logger, metrics });
   const stopPurge = schedulePurge(deps, {
     intervalSeconds: config.cleanupIntervalSeconds,

@@ -5,6 +5,7 @@ import { createOrganizationWithOwner, normalizeEmail } from '../domain/accounts'
 import { createApiKey, revokeApiKey } from '../domain/api-keys';
 import type { AuditActor } from '../domain/audit';
 import { purgeEndedSessions } from '../domain/cleanup';
+import { ACTIVATION_DELAY_SECONDS } from '../domain/signing-keys';
 import type { Deps } from '../domain/deps';
 import { changeOrganization, ORG_PLANS } from '../domain/organizations';
 import { listUserSessions } from '../domain/sessions';
@@ -201,6 +202,24 @@ export const COMMANDS: Record<string, Command> = {
       const { sessionsPurged, ranHere } = await purgeEndedSessions(deps);
       const text = ranHere ? `Purged ${sessionsPurged} ended session(s)` : 'Another instance is running the cleanup right now; nothing done';
       return { text, json: { sessionsPurged, ranHere } };
+    },
+  },
+
+  'rotate-signing-key': {
+    summary: `Publish a new access-token signing key now; it signs ${ACTIVATION_DELAY_SECONDS / 60} minutes later, once caches have it`,
+    flags: [],
+    parse: async () => ({}),
+    async run(deps) {
+      if (!deps.signingKeys) {
+        throw new CommandError('ACCESS_TOKEN_ALGORITHM is HS256: tokens are signed with JWT_SECRET and there is no signing key to rotate');
+      }
+      const outcome = await deps.signingKeys.rotate();
+      const at = outcome.activatesAt.toISOString();
+      const text = outcome.created
+        ? `Published signing key ${outcome.kid} (${deps.signingKeys.algorithm}); it signs from ${at}` +
+          (outcome.previousKid ? `, when ${outcome.previousKid} retires (it stays published until its last token has expired)` : '')
+        : `A rotation is already under way: key ${outcome.kid} signs from ${at}; nothing done`;
+      return { text, json: { ...outcome, activatesAt: at } };
     },
   },
 

@@ -3,8 +3,10 @@ import { deleteKnownSignInAddressesBefore } from '../db/queries/known-sign-in-ad
 import { withExclusiveJobLock } from '../db/queries/locks';
 import { deleteExpiredRateLimitCounters } from '../db/queries/rate-limits';
 import { deleteEndedSessions } from '../db/queries/sessions';
+import { deleteSigningKeysRetiredBefore } from '../db/queries/signing-keys';
 import type { Deps } from './deps';
 import { KNOWN_ADDRESS_DAYS } from './sign-in-attempts';
+import { CLOCK_SKEW_SECONDS } from './signing-keys';
 
 /** The advisory lock that lets one instance at a time run the purge. */
 export const PURGE_LOCK_NAME = 'gatehouse:purge-ended-sessions';
@@ -22,7 +24,8 @@ export interface PurgeResult {
  * period ago. Kept that long so a replayed token of a recently ended session is still
  * recognised and audited rather than unknown. Audit events go after AUDIT_RETENTION_DAYS,
  * so that the table does not grow without end. Rate-limit counters whose window has ended
- * go too, and addresses a user has not signed in from for 30 days.
+ * go too, addresses a user has not signed in from for 30 days, and signing keys whose
+ * last token has expired.
  */
 export async function purgeEndedSessions(deps: Deps): Promise<PurgeResult> {
   const now = deps.clock.now().getTime();
@@ -35,6 +38,11 @@ export async function purgeEndedSessions(deps: Deps): Promise<PurgeResult> {
     const auditEventsPurged = await deleteAuditEventsBefore(tx, new Date(now - deps.config.auditRetentionDays * DAY_MS));
     // A known sign-in address counts for 30 days; after that its row is only personal data.
     await deleteKnownSignInAddressesBefore(tx, new Date(now - KNOWN_ADDRESS_DAYS * DAY_MS));
+    // A signing key no live token can carry goes, private half included (a day after it could).
+    await deleteSigningKeysRetiredBefore(
+      tx,
+      new Date(now - (deps.config.accessTokenTtlSeconds + CLOCK_SKEW_SECONDS) * 1000 - DAY_MS),
+    );
     // The rate limiter keeps its own time (the wall clock), so its counters are judged by it too.
     await deleteExpiredRateLimitCounters(tx, new Date(Date.now() - RATE_LIMIT_COUNTER_GRACE_MS));
     return { sessionsPurged, auditEventsPurged };

@@ -3,6 +3,7 @@ import type { Database } from '../db/client';
 import type { DatabaseHealth } from '../db/health';
 import type { Config } from '../env';
 import type { RateLimits } from './rate-limits';
+import type { SigningKeyStore } from './signing-keys';
 import type { AccessTokens } from './tokens';
 import type { ResolveHost } from './webhooks/addresses';
 
@@ -20,6 +21,8 @@ export interface Deps {
   config: Config;
   clock: Clock;
   accessTokens: AccessTokens;
+  /** The database's signing keys (ES256, EdDSA); null with HS256. */
+  signingKeys: SigningKeyStore | null;
   refreshDerivationKey: Buffer;
   /** Keys the hash under which addresses a user signed in from are remembered. */
   signInAddressKey: Buffer;

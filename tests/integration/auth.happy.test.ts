@@ -35,9 +35,11 @@ describe('signing up, signing in and using sessions', () => {
     expectStatus(result, 201);
   });
 
-  it('issues an HS256 access token with the documented claims, typed as an access token', async () => {
+  it('issues an ES256 access token with the documented claims, typed as an access token, naming its key', async () => {
     const account = await registerAccount(gate);
-    expect(decodeProtectedHeader(account.accessToken)).toMatchObject({ alg: 'HS256', typ: 'at+jwt' });
+    const header = decodeProtectedHeader(account.accessToken);
+    expect(Object.keys(header).sort()).toEqual(['alg', 'kid', 'typ']);
+    expect(header).toMatchObject({ alg: 'ES256', typ: 'at+jwt', kid: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/) });
     const claims = decodeJwt(account.accessToken);
     expect(claims).toMatchObject({ iss: 'gatehouse', aud: 'gatehouse' });
     for (const claim of ['sub', 'sid', 'org', 'iat', 'exp', 'jti']) expect(claims).toHaveProperty(claim);

@@ -10,6 +10,9 @@ import { httpPost, startGatehouse, TEST_JWT_SECRET, type Gatehouse, type HttpRes
  * a time, so each test proves that exactly that one thing is checked. The control test
  * re-signs the same claims with no change and must be accepted: without it, a forging
  * helper that produced garbage would make every refusal test pass for the wrong reason.
+ *
+ * These forge with the server secret, so they run with ACCESS_TOKEN_ALGORITHM=HS256; the
+ * published-key algorithms have their own tests (jwt-signing-keys.security.test.ts).
  */
 
 const SERVER_KEY = new TextEncoder().encode(TEST_JWT_SECRET);
@@ -45,7 +48,7 @@ describe('access tokens that must be refused (RFC 8725)', () => {
   let bob: Account;
 
   beforeAll(async () => {
-    gate = await startGatehouse();
+    gate = await startGatehouse({ config: { accessTokenAlgorithm: 'HS256' } });
     alice = await registerAccount(gate);
     bob = await registerAccount(gate);
   });

@@ -8,3 +8,4 @@ export * from './audit-events';
 export * from './rate-limits';
 export * from './known-sign-in-addresses';
 export * from './webhooks';
+export * from './signing-keys';
