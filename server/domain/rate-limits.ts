@@ -24,6 +24,8 @@ export function rateLimitPolicies(settings: RateLimitSettings) {
     // hot path stays one statement. Unknown, reused and dead tokens are.
     refreshFailuresPerIp: { points: settings.refreshFailuresPerMinute, durationSeconds: 60 },
     callsPerApiKey: { points: settings.apiKeyCallsPerMinute, durationSeconds: 60 },
+    // A resource server may introspect with a Bearer token instead of a key: the same budget, per session.
+    introspectionsPerSession: { points: settings.apiKeyCallsPerMinute, durationSeconds: 60 },
   } as const;
 }
 
@@ -130,6 +132,7 @@ export function createRateLimits(db: Database, settings: RateLimitSettings, tele
     consumeRegistration: (ipAddress: string | null) => consume('registrationsPerIp', clientAddressKey(ipAddress)),
     consumeRefreshFailure: (ipAddress: string | null) => consume('refreshFailuresPerIp', clientAddressKey(ipAddress)),
     consumeApiKeyCall: (apiKeyId: string) => consume('callsPerApiKey', apiKeyId),
+    consumeSessionIntrospection: (sessionId: string) => consume('introspectionsPerSession', sessionId),
   };
 }
 

@@ -19,6 +19,8 @@ const ACCESS: Record<string, Access> = {
   'auth.sessions': 'user',
   'auth.revokeSession': 'user',
   'auth.auditEvents': 'user',
+  // Resource servers introspect with a key (or a Bearer token) of the token's organization.
+  'auth.introspect': 'user',
   'auth.revokeOtherSessions': 'session',
   'auth.changePassword': 'session',
   'auth.reauthenticate': 'session',
@@ -34,6 +36,7 @@ const ACCESS: Record<string, Access> = {
 /** Inputs of the right shape for the protected procedures that take one. */
 const BODIES: Record<string, unknown> = {
   'auth.revokeSession': { sessionId: '550e8400-e29b-41d4-a716-446655440000' },
+  'auth.introspect': { token: 'eyJhbGciOiJFUzI1NiJ9.e30.c2ln' },
   'auth.changePassword': { currentPassword: 'correct horse battery staple', newPassword: 'a different horse battery staple' },
   'auth.reauthenticate': { password: 'correct horse battery staple' },
   'apiKeys.create': { name: 'k' },

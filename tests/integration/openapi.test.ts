@@ -19,6 +19,7 @@ describe('GET /openapi.json and /docs', () => {
         '/auth/api-keys/revoke',
         '/auth/audit-events',
         '/auth/change-password',
+        '/auth/introspect',
         '/auth/login',
         '/auth/logout',
         '/auth/logout-all',

@@ -1,6 +1,7 @@
 import { router } from '../../trpc/init';
 import { auditEvents } from './audit-events';
 import { changePassword } from './change-password';
+import { introspect } from './introspect';
 import { login } from './login';
 import { logout } from './logout';
 import { logoutAll } from './logout-all';
@@ -25,4 +26,5 @@ export const authRouter = router({
   changePassword,
   reauthenticate,
   auditEvents,
+  introspect,
 });
