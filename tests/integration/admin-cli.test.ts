@@ -4,6 +4,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { decodeProtectedHeader } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../server/app';
 import { openDatabase, type DatabaseHandle } from '../../server/db/client';
@@ -102,7 +103,7 @@ describe('npm run admin', { timeout: 120_000 }, () => {
   }
 
   /** A Gatehouse on the CLI's database for the length of `check`, to see the effect over HTTP. */
-  async function overHttp(clock: ManualClock, check: (post: (path: string, body?: unknown, headers?: Record<string, string>) => Promise<HttpResult>) => Promise<void>) {
+  async function overHttp(clock: ManualClock, check: (post: (path: string, body?: unknown, headers?: Record<string, string>) => Promise<HttpResult>, url: string) => Promise<void>) {
     const handle = await database.open();
     const config = loadConfig({ NODE_ENV: 'test', JWT_SECRET: TEST_JWT_SECRET, ...database.env });
     const deps = createDeps({ db: handle.db, config, clock, jwtSecret: TEST_JWT_SECRET });
@@ -112,7 +113,7 @@ describe('npm run admin', { timeout: 120_000 }, () => {
     });
     const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     try {
-      await check((path, body, headers = {}) => httpPost(url + path, body, headers));
+      await check((path, body, headers = {}) => httpPost(url + path, body, headers), url);
     } finally {
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));
@@ -133,7 +134,7 @@ describe('npm run admin', { timeout: 120_000 }, () => {
   it('--help lists every command', async () => {
     const result = await spawnAdmin(['--help'], { viaNpm: true });
     expect(result.code, result.stderr).toBe(0);
-    for (const command of ['create-org', 'suspend-org', 'activate-org', 'set-plan', 'create-key', 'revoke-key', 'list-sessions', 'cleanup']) {
+    for (const command of ['create-org', 'suspend-org', 'activate-org', 'set-plan', 'create-key', 'revoke-key', 'list-sessions', 'cleanup', 'rotate-signing-key']) {
       expect(result.stdout).toContain(command);
     }
   });
@@ -233,6 +234,37 @@ describe('npm run admin', { timeout: 120_000 }, () => {
     const cleanup = await spawnAdmin(['cleanup', '--json']);
     expect(cleanup.code, cleanup.stderr).toBe(0);
     expect(JSON.parse(cleanup.stdout)).toEqual({ sessionsPurged: 1, ranHere: true });
+  });
+
+  it('rotate-signing-key publishes a new key at once, which signs ten minutes later; a second run reports the one under way', async () => {
+    const { owner } = await createOrganization('rotation');
+    const kidSigning = async (post: (path: string, body?: unknown) => Promise<HttpResult>) => {
+      const signedIn = await post('/auth/login', owner);
+      expectStatus(signedIn, 200);
+      return decodeProtectedHeader(signedIn.body.access_token).kid;
+    };
+    let before: string | undefined;
+    await overHttp(new ManualClock(), async (post) => {
+      before = await kidSigning(post);
+    });
+
+    const rotated = await admin(['rotate-signing-key']);
+    expect(rotated.code, rotated.stderr).toBe(0);
+    const kid = /Published signing key (\S+) \(ES256\); it signs from (\S+), when (\S+) retires/.exec(rotated.stdout);
+    expect(kid, rotated.stdout).not.toBeNull();
+    expect(kid![3]).toBe(before);
+    expect(new Date(kid![2]!).getTime() - Date.now()).toBeGreaterThan(9 * 60 * 1000);
+    const again = await adminJson(['rotate-signing-key']);
+    expect(again).toMatchObject({ created: false, kid: kid![1] });
+
+    const clock = new ManualClock();
+    await overHttp(clock, async (post, url) => {
+      const published = (await fetch(`${url}/.well-known/jwks.json`).then((response) => response.json())) as { keys: Array<{ kid: string }> };
+      expect(published.keys.map((key) => key.kid)).toEqual(expect.arrayContaining([before, kid![1]]));
+      expect(await kidSigning(post)).toBe(before);
+      clock.advanceSeconds(10 * 60 + 1);
+      expect(await kidSigning(post)).toBe(kid![1]);
+    });
   });
 });
 
