@@ -72,7 +72,6 @@ export async function startGatehouse(
     telemetry: metrics.telemetry,
     databaseHealth: handle.health,
   });
-  await deps.signingKeys?.ready();
   const app = createApp({
     deps,
     metrics,

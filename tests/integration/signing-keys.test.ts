@@ -62,7 +62,7 @@ function strictlyCachingVerifier(g: Gatehouse) {
   };
 }
 
-describe('signing keys and their rotation', () => {
+describe('signing keys and their rotation', { timeout: 90_000 }, () => {
   it('the first start creates one key, published with the fields SPEC.md lists; the token names it', async () => {
     gate = await startGatehouse();
     const account = await registerAccount(gate);
@@ -235,7 +235,7 @@ describe('signing keys and their rotation', () => {
   });
 });
 
-describe('changing ACCESS_TOKEN_ALGORITHM on a running deployment', () => {
+describe('changing ACCESS_TOKEN_ALGORITHM on a running deployment', { timeout: 90_000 }, () => {
   /** A second instance on the same database with another configuration, as a redeploy makes. */
   function redeploy(g: Gatehouse, algorithm: 'ES256' | 'EdDSA' | 'HS256') {
     return createDeps({ db: g.deps.db, config: { ...g.deps.config, accessTokenAlgorithm: algorithm }, clock: g.clock, jwtSecret: TEST_JWT_SECRET });

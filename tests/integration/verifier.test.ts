@@ -184,7 +184,7 @@ describe('verifying Gatehouse access tokens elsewhere (ES256, published keys)', 
   it('fails closed when introspection cannot be asked, and does not cache the failure', async () => {
     const session = await login(gate, alice);
     for (const failure of ['throw', 'hang'] as const) {
-      const { verifier, state, counts } = verifierWith({ introspection: { apiKey: aliceKey, cacheSeconds: 30, timeoutMs: 100 } });
+      const { verifier, state, counts } = verifierWith({ introspection: { apiKey: aliceKey, cacheSeconds: 30, timeoutMs: 1500 } });
       state.failIntrospection = failure;
       await expectRefusal(verifier.verify(session.accessToken), 'introspection_unavailable');
       state.failIntrospection = false;
