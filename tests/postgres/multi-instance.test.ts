@@ -1,3 +1,4 @@
+import { decodeProtectedHeader } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PURGE_LOCK_NAME } from '../../server/domain/cleanup';
 import { expectStatus, login, registerAccount } from '../helpers/fixtures';
@@ -60,6 +61,20 @@ describe('two Gatehouse processes on one PostgreSQL database', () => {
     await processes.killAll();
     await database?.drop();
   }, 60_000);
+
+  it('started together on an empty database, they end with one signing key, which both publish and sign with', { timeout: 60_000 }, async () => {
+    const rows = await database.sql<{ id: string }[]>`select id from signing_keys`;
+    expect(rows).toHaveLength(1);
+    const published = await Promise.all(
+      [a, b].map(async (instance) => ((await (await fetch(`${instance.url}/.well-known/jwks.json`)).json()) as { keys: Array<{ kid: string }> }).keys),
+    );
+    for (const keys of published) expect(keys.map((key) => key.kid)).toEqual([rows[0]!.id]);
+    const viaA = await registerAccount(a.gate);
+    const viaB = await login(b.gate, viaA);
+    for (const token of [viaA.accessToken, viaB.accessToken]) {
+      expect(decodeProtectedHeader(token)).toMatchObject({ alg: 'ES256', kid: rows[0]!.id });
+    }
+  });
 
   it('a session ended through one is refused by the other at once, by bearer and by refresh token', { timeout: 60_000 }, async () => {
     const x = await registerAccount(a.gate, { userAgent: 'session X' }); // signed in through A
