@@ -14,8 +14,8 @@ const LOCAL_POSTGRES_URL = 'postgres://postgres@127.0.0.1:5432/postgres';
  * A missing server or browser fails the run at once with what to do (the global setups).
  */
 const SUITES: Record<string, string[]> = {
-  test: ['tests/unit/**/*.test.ts', 'tests/integration/**/*.test.ts'],
-  postgres: ['tests/unit/**/*.test.ts', 'tests/integration/**/*.test.ts', 'tests/postgres/**/*.test.ts'],
+  test: ['tests/unit/**/*.test.{ts,tsx}', 'tests/integration/**/*.test.{ts,tsx}'],
+  postgres: ['tests/unit/**/*.test.{ts,tsx}', 'tests/integration/**/*.test.{ts,tsx}', 'tests/postgres/**/*.test.ts'],
   browser: ['tests/browser/**/*.test.ts'],
 };
 
