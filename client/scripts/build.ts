@@ -9,6 +9,7 @@
  * be the same router as the server's; and nothing built may import from server/.
  */
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { builtinModules } from 'node:module';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
@@ -54,7 +55,8 @@ function readPackage(): PackageJson {
 }
 
 async function bundle(entries: Entry[], pkg: PackageJson): Promise<void> {
-  const external = [...Object.keys(pkg.dependencies ?? {}), ...Object.keys(pkg.peerDependencies ?? {})];
+  // Node's built-ins stay imports too (the verifier, for backends, may use them).
+  const external = [...Object.keys(pkg.dependencies ?? {}), ...Object.keys(pkg.peerDependencies ?? {}), 'node:*', ...builtinModules];
   const result = await build({
     entryPoints: Object.fromEntries(entries.map((entry) => [entry.output.slice('dist/'.length, -'.js'.length), entry.source])),
     outdir: DIST,
@@ -170,12 +172,17 @@ function checkImports(pkg: PackageJson): void {
         const target = resolve(dirname(file), specifier);
         const exists = [target, target.replace(/\.js$/, '.d.ts')].some((candidate) => existsSync(candidate));
         if (!target.startsWith(`${DIST}/`) || !exists) throw new Error(`${relative(CLIENT, file)} imports ${specifier}, which is not in the package`);
-      } else {
+      } else if (!isNodeBuiltin(specifier)) {
         const packageName = specifier.startsWith('@') ? specifier.split('/').slice(0, 2).join('/') : specifier.split('/')[0]!;
         if (!allowed.has(packageName)) throw new Error(`${relative(CLIENT, file)} imports ${specifier}, which the package does not declare`);
       }
     }
   }
+}
+
+/** `node:crypto`, `crypto`: Node's own modules (a declaration may name them, for backends). */
+export function isNodeBuiltin(specifier: string): boolean {
+  return specifier.startsWith('node:') || builtinModules.includes(specifier.split('/')[0]!);
 }
 
 export function builtFiles(directory = DIST): string[] {
