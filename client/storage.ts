@@ -48,18 +48,21 @@ export interface WebStorage {
  * Tokens in `localStorage` under `key`: the user stays signed in across reloads, every tab of the
  * origin shares the session, and the tabs coordinate their refreshes (`sharedKey` is `key`).
  * Any script of the page can read localStorage: keep a strict Content-Security-Policy.
- * A value that is not a token pair (written by something else, or cut short) reads as none.
+ * A value that is not a token pair (written by something else, or cut short) reads as none, and
+ * so does a missing localStorage (server-side rendering).
  */
 export function localStorageTokenStorage(key = 'gatehouse.tokens', storage?: WebStorage): TokenStorage {
+  const available = () => storage ?? (globalThis as { localStorage?: WebStorage }).localStorage;
   const store = (): WebStorage => {
-    const found = storage ?? (globalThis as { localStorage?: WebStorage }).localStorage;
+    const found = available();
     if (!found) throw new Error('localStorageTokenStorage: there is no localStorage here (pass one, or use memoryTokenStorage)');
     return found;
   };
   return {
     sharedKey: key,
     get() {
-      const text = store().getItem(key);
+      // Rendering on a server, where there is no localStorage: nobody is signed in there.
+      const text = available()?.getItem(key) ?? null;
       if (text === null) return null;
       try {
         const value = JSON.parse(text) as Partial<TokenPair> | null;

@@ -38,7 +38,8 @@ export function createTokenStore(storage: TokenStorage, tabs: TabCoordinator | n
       else storage.clear();
     }
     changed(storage.get());
-    if (handoff.ended) ended(handoff.ended);
+    // Only when the session is gone here too: a message cannot end a session this tab still holds.
+    if (handoff.ended && storage.get() === null) ended(handoff.ended);
   });
 
   return {

@@ -13,7 +13,7 @@ import {
   type GatehouseClient,
   type GatehouseClientOptions,
   type WebStorage,
-} from '../../client';
+} from '../../client/index';
 import { GatehouseProvider, useSession } from '../../client/react';
 import { expectStatus, registerAccount, type Account } from '../helpers/fixtures';
 import { startGatehouse, type Gatehouse } from '../helpers/harness';
