@@ -11,12 +11,15 @@ const LOCAL_POSTGRES_URL = 'postgres://postgres@127.0.0.1:5432/postgres';
  *   tests/postgres, which need a real server. Each file creates and drops a database of its own
  *   on TEST_DATABASE_URL's server, the local one when it is unset.
  * - `npm run test:browser` (`--mode browser`): tests/browser, in Debian's /usr/bin/chromium.
+ * - `npm run test:package` (`--mode package`): tests/package, the client package packed with npm
+ *   pack and installed into an empty project (needs the npm registry, or its cache).
  * A missing server or browser fails the run at once with what to do (the global setups).
  */
 const SUITES: Record<string, string[]> = {
-  test: ['tests/unit/**/*.test.ts', 'tests/integration/**/*.test.ts'],
-  postgres: ['tests/unit/**/*.test.ts', 'tests/integration/**/*.test.ts', 'tests/postgres/**/*.test.ts'],
+  test: ['tests/unit/**/*.test.{ts,tsx}', 'tests/integration/**/*.test.{ts,tsx}'],
+  postgres: ['tests/unit/**/*.test.{ts,tsx}', 'tests/integration/**/*.test.{ts,tsx}', 'tests/postgres/**/*.test.ts'],
   browser: ['tests/browser/**/*.test.ts'],
+  package: ['tests/package/**/*.test.ts'],
 };
 
 export default defineConfig(({ mode }) => {

@@ -1,14 +1,19 @@
 import { createTRPCClient, httpLink, type TRPCClient } from '@trpc/client';
-import type { AppRouter } from '../server/trpc/root';
-import { createSessionKeeper, type SessionEndReason } from './session';
-import { memoryTokenStorage, type TokenPair, type TokenStorage } from './storage';
+import type { AppRouter } from './app-router.js';
+import { createSessionKeeper, type SessionEndReason } from './session.js';
+import { memoryTokenStorage, type TokenPair, type TokenStorage } from './storage.js';
+import { createTabCoordinator } from './tabs.js';
+import { createTokenStore } from './token-store.js';
 
 export interface GatehouseClientOptions {
   /** Where Gatehouse answers, e.g. `https://auth.example.com` (the client calls `<url>/trpc`). */
   url: string;
   /** Sent as `x-api-key` on every call, as the API document's examples do. */
   apiKey?: string;
-  /** Where the token pair is kept; in memory unless given. */
+  /**
+   * Where the token pair is kept; in memory unless given. `localStorageTokenStorage()` keeps it
+   * across reloads and shares it between tabs, which then refresh one at a time.
+   */
   storage?: TokenStorage;
   /** The fetch to use (a test's counter, a proxy, a polyfill); the global one unless given. */
   fetch?: typeof globalThis.fetch;
@@ -30,6 +35,12 @@ export interface GatehouseClient {
   /** Typed procedures: `gate.auth.sessions.query()`, `gate.auth.revokeSession.mutate({ sessionId })`, ... */
   auth: TRPCClient<AppRouter>['auth'];
   apiKeys: TRPCClient<AppRouter>['apiKeys'];
+  webhooks: TRPCClient<AppRouter>['webhooks'];
+  /**
+   * The whole tRPC client, with the same tokens and refreshes: what tRPC's React Query
+   * integration takes (`<TRPCProvider trpcClient={gate.trpc} …>`).
+   */
+  trpc: TRPCClient<AppRouter>;
   /** Signs in and stores the token pair. */
   signIn(credentials: { email: string; password: string }): Promise<void>;
   /** Creates an organization and its first user, and stores the token pair. */
@@ -37,13 +48,23 @@ export interface GatehouseClient {
   /** Ends this session on the server and forgets its tokens. */
   signOut(): Promise<void>;
   tokens(): TokenPair | null;
-  /** Called when a refresh is refused for good (the tokens are already cleared). Returns an unsubscribe. */
+  /**
+   * Called when a refresh is refused for good (the tokens are already cleared), in this tab or,
+   * with a storage shared between tabs, in another. Returns an unsubscribe.
+   */
   onSessionEnd(listener: (reason: SessionEndReason) => void): () => void;
+  /**
+   * Called after every change of the tokens: sign-in, sign-up, refresh, sign-out, the end of the
+   * session, and the same in other tabs sharing the storage. Returns an unsubscribe.
+   */
+  onTokensChange(listener: (tokens: TokenPair | null) => void): () => void;
 }
 
 export function createGatehouseClient(options: GatehouseClientOptions): GatehouseClient {
   const url = `${options.url.replace(/\/+$/, '')}/trpc`;
   const storage = options.storage ?? memoryTokenStorage();
+  const tabs = storage.sharedKey !== undefined ? createTabCoordinator(storage.sharedKey) : null;
+  const store = createTokenStore(storage, tabs);
   const fetch = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
   const headers = options.apiKey ? { 'x-api-key': options.apiKey } : {};
 
@@ -52,7 +73,8 @@ export function createGatehouseClient(options: GatehouseClientOptions): Gatehous
   const plain = createTRPCClient<AppRouter>({ links: [httpLink({ url, headers, fetch })] });
 
   const keeper = createSessionKeeper({
-    storage,
+    store,
+    tabs,
     fetch,
     requestRefresh: (refreshToken) => plain.auth.refresh.mutate({ refresh_token: refreshToken }),
     now: options.now ?? Date.now,
@@ -69,19 +91,22 @@ export function createGatehouseClient(options: GatehouseClientOptions): Gatehous
   return {
     auth: authorized.auth,
     apiKeys: authorized.apiKeys,
+    webhooks: authorized.webhooks,
+    trpc: authorized,
     async signIn(credentials) {
-      storage.set(await plain.auth.login.mutate(credentials));
+      store.set(await plain.auth.login.mutate(credentials));
     },
     async signUp(input) {
-      storage.set(await plain.auth.register.mutate(input));
+      store.set(await plain.auth.register.mutate(input));
     },
     async signOut() {
-      const tokens = storage.get();
+      const tokens = store.get();
       // Forget first: a sign-out must hold locally even when the server cannot be reached.
-      storage.clear();
+      store.clear();
       if (tokens) await plain.auth.logout.mutate({ refresh_token: tokens.refresh_token });
     },
-    tokens: () => storage.get(),
-    onSessionEnd: keeper.onSessionEnd,
+    tokens: () => store.get(),
+    onSessionEnd: store.onSessionEnd,
+    onTokensChange: store.onChange,
   };
 }

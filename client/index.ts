@@ -1,8 +1,14 @@
-// The typed client for TypeScript apps. It imports the server as types only.
-export type { AppRouter } from '../server/trpc/root';
-export { createGatehouseClient, type GatehouseClient, type GatehouseClientOptions } from './client';
-export type { SessionEndReason } from './session';
-export { memoryTokenStorage, type TokenPair, type TokenStorage } from './storage';
+// The typed client for TypeScript apps. It imports the server as types only (app-router.ts).
+export type { AppRouter, ErrorReason } from './app-router.js';
+export { createGatehouseClient, type GatehouseClient, type GatehouseClientOptions } from './client.js';
+export type { SessionEndReason } from './session.js';
+export {
+  localStorageTokenStorage,
+  memoryTokenStorage,
+  type TokenPair,
+  type TokenStorage,
+  type WebStorage,
+} from './storage.js';
 export {
   createGatehouseVerifier,
   GatehouseVerificationError,
@@ -13,4 +19,4 @@ export {
   type VerifierNext,
   type VerifierRequest,
   type VerifierResponse,
-} from './verifier';
+} from './verifier.js';

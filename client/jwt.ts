@@ -1,15 +1,28 @@
-/**
- * When an access token expires, in milliseconds since the epoch, or null when it cannot be
- * read. Not verified: the client only uses it to refresh early, the server still decides.
- */
-export function accessTokenExpiresAtMs(accessToken: string): number | null {
+/** What the client reads of its access token. Not verified: the server still decides. */
+export interface AccessTokenClaims {
+  /** When the token expires, in milliseconds since the epoch. */
+  expiresAtMs: number | null;
+  /** The session the token belongs to (`sid`). */
+  sessionId: string | null;
+}
+
+/** The claims of an access token, or nulls when it cannot be read. */
+export function readAccessToken(accessToken: string): AccessTokenClaims {
   const payload = accessToken.split('.')[1];
-  if (!payload) return null;
+  if (!payload) return { expiresAtMs: null, sessionId: null };
   try {
     const base64 = payload.replace(/-/g, '+').replace(/_/g, '/').padEnd(Math.ceil(payload.length / 4) * 4, '=');
-    const { exp } = JSON.parse(atob(base64)) as { exp?: unknown };
-    return typeof exp === 'number' && Number.isFinite(exp) ? exp * 1000 : null;
+    const { exp, sid } = JSON.parse(atob(base64)) as { exp?: unknown; sid?: unknown };
+    return {
+      expiresAtMs: typeof exp === 'number' && Number.isFinite(exp) ? exp * 1000 : null,
+      sessionId: typeof sid === 'string' ? sid : null,
+    };
   } catch {
-    return null;
+    return { expiresAtMs: null, sessionId: null };
   }
+}
+
+/** When an access token expires, in milliseconds since the epoch, or null when it cannot be read. */
+export function accessTokenExpiresAtMs(accessToken: string): number | null {
+  return readAccessToken(accessToken).expiresAtMs;
 }

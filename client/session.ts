@@ -1,13 +1,17 @@
 import { isTRPCClientError } from '@trpc/client';
-import type { ErrorReason } from '../server/errors';
-import { accessTokenExpiresAtMs } from './jwt';
-import type { TokenPair, TokenStorage } from './storage';
+import type { ErrorReason } from './app-router.js';
+import { accessTokenExpiresAtMs } from './jwt.js';
+import type { TokenPair } from './storage.js';
+import type { TabCoordinator } from './tabs.js';
+import type { TokenStore } from './token-store.js';
 
 /** Why the session is over: the server's reason from the refusal of the refresh. */
 export type SessionEndReason = ErrorReason | 'unauthorized';
 
 export interface SessionKeeperOptions {
-  storage: TokenStorage;
+  store: TokenStore;
+  /** Set when the storage is shared between tabs: refreshes then run one tab at a time. */
+  tabs: TabCoordinator | null;
   /** Sends `auth.refresh`; must not go through `authorizedFetch` (it would wait on itself). */
   requestRefresh: (refreshToken: string) => Promise<TokenPair>;
   fetch: typeof globalThis.fetch;
@@ -47,10 +51,13 @@ function passingFailure(error: unknown): { retryAfterMs: number } | null {
  * - a call retries at most once, so a server that keeps saying 401 cannot cause a loop;
  * - before refreshing after a 401, look at the storage: if it already holds other tokens,
  *   someone (another call, another tab) refreshed meanwhile, and presenting the old refresh
- *   token again would at best waste a request and after the grace window end the session.
+ *   token again would at best waste a request and after the grace window end the session;
+ * - with a storage shared between tabs, the refresh runs under a lock that spans the tabs, and
+ *   the storage is read again once the lock is held: the tab that waited finds the new pair.
  */
 export function createSessionKeeper({
-  storage,
+  store,
+  tabs,
   requestRefresh,
   fetch,
   now,
@@ -58,14 +65,20 @@ export function createSessionKeeper({
   refreshRetries,
   sleep,
 }: SessionKeeperOptions) {
-  const listeners = new Set<(reason: SessionEndReason) => void>();
   let refreshing: Promise<TokenPair | null> | null = null;
 
   function refreshOnce(stale: TokenPair): Promise<TokenPair | null> {
-    refreshing ??= refresh(stale).finally(() => {
+    refreshing ??= (tabs ? tabs.exclusive(() => refreshUnlessDone(stale)) : refresh(stale)).finally(() => {
       refreshing = null;
     });
     return refreshing;
+  }
+
+  /** Under the tabs' lock: another tab may have refreshed, or signed out, while this one waited. */
+  async function refreshUnlessDone(stale: TokenPair): Promise<TokenPair | null> {
+    const current = store.get();
+    if (current?.refresh_token !== stale.refresh_token) return current;
+    return refresh(stale);
   }
 
   /** The refresh itself, tried again after Retry-After while it fails for a passing reason. */
@@ -78,7 +91,7 @@ export function createSessionKeeper({
         if (!passing || attempt >= refreshRetries) throw error;
         await sleep(passing.retryAfterMs);
         // Signed out or refreshed elsewhere meanwhile: nothing left to retry.
-        if (storage.get()?.refresh_token !== refreshToken) throw error;
+        if (store.get()?.refresh_token !== refreshToken) throw error;
       }
     }
   }
@@ -87,8 +100,8 @@ export function createSessionKeeper({
     try {
       const fresh = await requestRefreshPatiently(stale.refresh_token);
       // Signed out (or signed in again) while this was in flight: do not bring old tokens back.
-      if (storage.get()?.refresh_token !== stale.refresh_token) return storage.get();
-      storage.set(fresh);
+      if (store.get()?.refresh_token !== stale.refresh_token) return store.get();
+      store.set(fresh);
       return fresh;
     } catch (error) {
       const status = isTRPCClientError(error) ? (error.data as { httpStatus?: number } | undefined)?.httpStatus : undefined;
@@ -96,28 +109,26 @@ export function createSessionKeeper({
       // suspended organization (403) may pass: keep the tokens and let this call fail as it did.
       if (status !== 401) return null;
       // Another tab sharing the storage moved on meanwhile: its tokens are the ones to try.
-      if (storage.get()?.refresh_token !== stale.refresh_token) return storage.get();
-      storage.clear();
+      if (store.get()?.refresh_token !== stale.refresh_token) return store.get();
       const reason = ((error as { data?: { reason?: ErrorReason } }).data?.reason ?? 'unauthorized') as SessionEndReason;
-      // Outside this promise: a throwing listener must not fail the calls waiting on the refresh.
-      for (const listener of listeners) queueMicrotask(() => listener(reason));
+      store.clear(reason);
       return null;
     }
   }
 
   /** The access token to send now, refreshed first when it is about to expire. */
   async function accessTokenForCall(): Promise<string | null> {
-    const tokens = storage.get();
+    const tokens = store.get();
     if (!tokens) return null;
     const expiresAtMs = accessTokenExpiresAtMs(tokens.access_token);
     if (expiresAtMs === null || expiresAtMs - now() > refreshLeewayMs) return tokens.access_token;
     // If the early refresh failed for a passing reason, the old token may still have seconds to live.
-    return (await refreshOnce(tokens))?.access_token ?? storage.get()?.access_token ?? null;
+    return (await refreshOnce(tokens))?.access_token ?? store.get()?.access_token ?? null;
   }
 
   /** After the server refused `rejected`: a newer access token to retry with, or null. */
   async function accessTokenAfterRejection(rejected: string): Promise<string | null> {
-    const tokens = storage.get();
+    const tokens = store.get();
     if (!tokens) return null;
     if (tokens.access_token !== rejected) return tokens.access_token;
     return (await refreshOnce(tokens))?.access_token ?? null;
@@ -134,13 +145,7 @@ export function createSessionKeeper({
     return fetch(input, withBearer(init, retryWith));
   }
 
-  return {
-    authorizedFetch,
-    onSessionEnd(listener: (reason: SessionEndReason) => void): () => void {
-      listeners.add(listener);
-      return () => listeners.delete(listener);
-    },
-  };
+  return { authorizedFetch };
 }
 
 function withBearer(init: RequestInit, accessToken: string | null): RequestInit {

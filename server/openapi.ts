@@ -52,9 +52,10 @@ const SEED_EXAMPLES: Record<string, { request?: Json; response: Json }> = {
           userAgent: 'Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7)',
           lastAccessedAt: '2025-01-15T10:30:00.000Z',
           createdAt: '2025-01-10T08:00:00.000Z',
-          // Additive fields Gatehouse returns beside the document's four.
+          // Additive fields Gatehouse returns beside the document's four (device: what that user agent tells).
           ipAddress: '203.0.113.7',
           current: false,
+          device: { browser: null, browserVersion: null, os: 'macOS', osVersion: '10.15.7', type: 'desktop' },
         },
       ],
     },

@@ -2,6 +2,7 @@ import type { Clock } from '../clock';
 import type { Database } from '../db/client';
 import type { DatabaseHealth } from '../db/health';
 import type { Config } from '../env';
+import type { ClientHints } from './devices';
 import type { RateLimits } from './rate-limits';
 import type { SigningKeyStore } from './signing-keys';
 import type { AccessTokens } from './tokens';
@@ -40,4 +41,6 @@ export interface Deps {
 export interface RequestOrigin {
   ipAddress: string | null;
   userAgent: string | null;
+  /** User-Agent Client Hints the browser sent; kept with a session started by this request. */
+  clientHints?: ClientHints | null;
 }

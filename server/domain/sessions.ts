@@ -65,6 +65,7 @@ export async function startSession(
         userId,
         organizationId,
         userAgent: origin.userAgent,
+        clientHints: origin.clientHints ?? null,
         ipAddress: origin.ipAddress,
         createdAt: now,
         lastAccessedAt: now,

@@ -1,5 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import type { PresentedCredentials } from '../domain/caller';
+import { clientHintsOf } from '../domain/devices';
 import type { Deps, RequestOrigin } from '../domain/deps';
 
 /** Which face a call came through: typed RPC at /trpc, or the REST facade. Errors are shaped per face. */
@@ -41,6 +42,7 @@ export function createContextFactory(deps: Deps, transport: Transport) {
       // Express computes req.ip (and honours its 'trust proxy' setting); plain node has only the socket.
       ipAddress: (req as IncomingMessage & { ip?: string }).ip ?? req.socket.remoteAddress ?? null,
       userAgent: truncatedUserAgent(header(req, 'user-agent')),
+      clientHints: clientHintsOf((name) => header(req, name)),
     },
   });
 }

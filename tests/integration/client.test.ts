@@ -1,6 +1,6 @@
 import { TRPCClientError } from '@trpc/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createGatehouseClient, memoryTokenStorage, type GatehouseClientOptions, type TokenStorage } from '../../client';
+import { createGatehouseClient, memoryTokenStorage, type GatehouseClientOptions, type TokenStorage } from '../../client/index';
 import { expectStatus, registerAccount, type Account } from '../helpers/fixtures';
 import { startGatehouse, type Gatehouse } from '../helpers/harness';
 

@@ -1,6 +1,6 @@
 import { createTRPCClient, httpLink, TRPCClientError } from '@trpc/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { AppRouter } from '../../client';
+import type { AppRouter } from '../../client/index';
 import { uniqueEmail } from '../helpers/fixtures';
 import { startGatehouse, type Gatehouse } from '../helpers/harness';
 

@@ -22,7 +22,7 @@ import {
   GatehouseVerificationError,
   type GatehouseVerificationReason,
   type GatehouseVerifierOptions,
-} from '../../client';
+} from '../../client/index';
 import { createApiKey, expectStatus, login, registerAccount, type Account } from '../helpers/fixtures';
 import { startGatehouse, type Gatehouse } from '../helpers/harness';
 

@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { index, pgTable, text, uuid } from 'drizzle-orm/pg-core';
+import { index, jsonb, pgTable, text, uuid } from 'drizzle-orm/pg-core';
 import { timestampTz } from './columns';
 import { organizations } from './organizations';
 import { users } from './users';
@@ -15,6 +15,11 @@ export const sessions = pgTable(
       .notNull()
       .references(() => organizations.id, { onDelete: 'cascade' }),
     userAgent: text('user_agent'),
+    /**
+     * User-Agent Client Hints sent at sign-in (Sec-CH-UA and its kin, `ClientHints` in
+     * domain/devices.ts), raw and bounded; read with userAgent to describe the device.
+     */
+    clientHints: jsonb('client_hints').$type<Record<string, string>>(),
     ipAddress: text('ip_address'),
     createdAt: timestampTz('created_at').notNull(),
     lastAccessedAt: timestampTz('last_accessed_at').notNull(),

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ORG_PRIMARY_USES, ORG_SIZES, ORG_TYPES, ORG_PLANS, ORG_STATUSES } from '../../domain/organizations';
 import { AUDIT_EVENT_TYPES, AUDIT_PAGE_SIZE_MAX } from '../../domain/audit';
+import { DEVICE_TYPES } from '../../domain/devices';
 import { isoDateTime, text } from '../common.schema';
 
 export const refreshTokenInput = z
@@ -15,6 +16,20 @@ export const revokeSessionInput = z
   })
   .meta({ id: 'RevokeSessionRequest' });
 
+export const deviceSchema = z
+  .object({
+    browser: z.string().nullable().meta({ example: 'Chrome' }),
+    browserVersion: z.string().nullable().meta({ example: '131.0.6778.85' }),
+    os: z.string().nullable().meta({ example: 'macOS' }),
+    osVersion: z.string().nullable().meta({ example: '14.6.1' }),
+    type: z.enum(DEVICE_TYPES).nullable().meta({ example: 'desktop' }),
+  })
+  .meta({
+    id: 'Device',
+    description:
+      'The device the session was signed in from, read from its user agent and, when the browser sent them at sign-in, its User-Agent Client Hints. Each field is null when unknown.',
+  });
+
 export const sessionSchema = z
   .object({
     id: z.string().meta({ example: '550e8400-e29b-41d4-a716-446655440000' }),
@@ -23,6 +38,7 @@ export const sessionSchema = z
     createdAt: isoDateTime,
     ipAddress: z.string().nullable(),
     current: z.boolean().meta({ description: 'True for the session of the Bearer token this call carries' }),
+    device: deviceSchema,
   })
   .meta({ id: 'Session' });
 

@@ -1,3 +1,4 @@
+import { describeDevice } from '../../domain/devices';
 import { listUserSessions } from '../../domain/sessions';
 import { userProcedure } from '../../trpc/init';
 import { sessionsResponse } from './auth.schema';
@@ -9,7 +10,8 @@ export const sessions = userProcedure
       path: '/auth/sessions',
       tags: ['auth'],
       summary: 'Get all active sessions for the current user',
-      description: 'Active sessions only, most recently used first. `current` marks the session of the Bearer token.',
+      description:
+        'Active sessions only, most recently used first. `current` marks the session of the Bearer token; `device` tells the browser, OS and kind of device it was signed in from.',
     },
   })
   .output(sessionsResponse)
@@ -23,6 +25,7 @@ export const sessions = userProcedure
         createdAt: session.createdAt.toISOString(),
         ipAddress: session.ipAddress,
         current: session.id === ctx.caller.sessionId,
+        device: describeDevice(session.userAgent, session.clientHints),
       })),
     };
   });
