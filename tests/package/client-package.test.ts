@@ -71,6 +71,7 @@ export const app = (
 const BACKEND_SNIPPET = `
 import { createTRPCClient, httpLink } from '@trpc/client';
 import { createGatehouseClient, memoryTokenStorage, type AppRouter } from '@gatehouse/client';
+import { createGatehouseVerifier } from '@gatehouse/client/verifier';
 
 const gate = createGatehouseClient({ url: process.env.GATEHOUSE_URL ?? 'http://127.0.0.1:3000', apiKey: 'gk_...', storage: memoryTokenStorage() });
 export const me = await gate.auth.me.query();
@@ -79,12 +80,18 @@ const plain = createTRPCClient<AppRouter>({ links: [httpLink({ url: 'http://127.
 export const keys = await plain.apiKeys.list.query();
 // @ts-expect-error register needs an organization
 await plain.auth.register.mutate({ email: 'a@b.c', password: 'long enough' });
+
+const verifier = createGatehouseVerifier({ url: 'http://127.0.0.1:3000', introspection: { apiKey: 'gk_...', cacheSeconds: 10 } });
+const claims = await verifier.verify('eyJ...');
+export const organizationId: string = claims.org;
+export const middleware = verifier.middleware();
 `;
 
 /** Signs up and lists the sessions with the installed package, in plain Node. */
 const RUNTIME_SCRIPT = `
 import { createGatehouseClient } from '@gatehouse/client';
 import { GatehouseProvider, useSession } from '@gatehouse/client/react';
+import { createGatehouseVerifier } from '@gatehouse/client/verifier';
 const gate = createGatehouseClient({ url: process.env.GATEHOUSE_URL });
 await gate.signUp({
   email: 'package-' + Date.now() + '@example.test',
@@ -92,7 +99,8 @@ await gate.signUp({
   organization: { name: 'Packaged', type: 'ngo', size: '1-10', primaryUse: 'support' },
 });
 const { sessions } = await gate.auth.sessions.query();
-console.log(JSON.stringify({ sessions, react: [typeof GatehouseProvider, typeof useSession] }));
+const claims = await createGatehouseVerifier({ url: process.env.GATEHOUSE_URL }).verify(gate.tokens().access_token);
+console.log(JSON.stringify({ sessions, sid: claims.sid, react: [typeof GatehouseProvider, typeof useSession] }));
 `;
 
 const STRICT = {
@@ -212,11 +220,13 @@ describe('@gatehouse/client as a frontend installs it: npm pack, npm install, ts
     expect(output).toEqual([]);
   }, 120_000);
 
-  it('runs as installed: signs up against a real Gatehouse and lists the session with its device', async () => {
+  it('runs as installed: signs up against a real Gatehouse, lists the session with its device, and verifies the token with the verifier entry', async () => {
     await writeFile(join(project, 'run.mjs'), RUNTIME_SCRIPT);
     const { stdout } = await run(process.execPath, ['run.mjs'], { cwd: project, timeout: 30_000, env: { ...process.env, GATEHOUSE_URL: gate.url } });
-    const { sessions, react } = JSON.parse(stdout);
+    const { sessions, sid, react } = JSON.parse(stdout);
     expect(sessions).toHaveLength(1);
+    // The verifier entry checks the installed client's access token against the published keys.
+    expect(sid).toBe(sessions[0].id);
     expect(sessions[0]).toMatchObject({ current: true, device: { browser: null, os: null, type: null } });
     expect(react).toEqual(['function', 'function']);
   });
