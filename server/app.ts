@@ -22,6 +22,8 @@ import {
 } from './request-limits';
 import { createContextFactory } from './trpc/context';
 import { appRouter, CREATED_PROCEDURES, procedureMetas } from './trpc/root';
+import { mergeRouters, router } from './trpc/init';
+import { benchFloorRouter } from './routers/bench/noop';
 import { databaseDeadline } from './request-deadline';
 
 export interface AppOptions {
@@ -191,7 +193,8 @@ export function createApp({
   });
 
   const rest = createOpenApiNodeHttpHandler({
-    router: appRouter,
+    // The benchmark's no-op procedure exists only when asked for (BENCH_FLOOR_PROCEDURE).
+    router: deps.config.benchFloorProcedure ? mergeRouters(appRouter, router({ bench: benchFloorRouter })) : appRouter,
     createContext: createContextFactory(deps, 'rest'),
     maxBodySize: BODY_LIMIT_BYTES,
     onError,

@@ -41,6 +41,7 @@ async function main() {
     databaseHealth: database.health,
   });
   const app = createApp({ deps, checkDatabase: database.ping, logger, metrics });
+  if (config.benchFloorProcedure) logger.warn('BENCH_FLOOR_PROCEDURE=true: serving the benchmark no-op POST /auth/bench/noop');
   const stopPurge = schedulePurge(deps, {
     intervalSeconds: config.cleanupIntervalSeconds,
     onResult: ({ sessionsPurged, auditEventsPurged, ranHere }) => {
