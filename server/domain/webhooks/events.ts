@@ -33,14 +33,13 @@ export function newWebhookEventId(): string {
  * event committed too. Organizations without an endpoint that wants the type write nothing.
  */
 export async function recordWebhookEvent(db: Database, event: WebhookEvent): Promise<void> {
+  await insertWebhookEvent(db, webhookOutboxRow(event));
+}
+
+/** The outbox row of an event: a new `webhook-id` and the exact body every attempt sends. */
+export function webhookOutboxRow(event: WebhookEvent) {
   const body = JSON.stringify({ type: event.type, timestamp: event.occurredAt.toISOString(), data: event.data });
-  await insertWebhookEvent(db, {
-    id: newWebhookEventId(),
-    organizationId: event.organizationId,
-    type: event.type,
-    body,
-    createdAt: event.occurredAt,
-  });
+  return { id: newWebhookEventId(), organizationId: event.organizationId, type: event.type, body, createdAt: event.occurredAt };
 }
 
 export async function recordWebhookEvents(db: Database, events: WebhookEvent[]): Promise<void> {
