@@ -8,6 +8,7 @@ import {
   revokeSessionById,
   revokeUserSessions,
   type SessionEnding,
+  type ListedSessionRow,
   type SessionRow,
 } from '../db/queries/sessions';
 import { inspectRefreshToken, rotateRefreshToken, type RefreshTokenState } from '../db/queries/refresh-tokens';
@@ -301,7 +302,7 @@ export async function endOtherUserSessions(
   });
 }
 
-export async function listUserSessions(deps: Deps, userId: string): Promise<SessionRow[]> {
+export async function listUserSessions(deps: Deps, userId: string): Promise<ListedSessionRow[]> {
   const now = deps.clock.now();
   return listActiveUserSessions(deps.db, userId, { now, idleCutoff: idleCutoff(deps, now) });
 }
