@@ -1,13 +1,14 @@
-// `npx tsx bench/profile-one.ts validate|refresh|floor [seconds] [profile dir]`: one operation of Gatehouse under
+// `npx tsx bench/profile-one.ts validate|refresh|sessions|revoke|floor [seconds] [profile dir]`: one operation of Gatehouse under
 // load on a database of its own, its CPU per call, and with a folder a CPU profile (not part of `npm run bench`).
 import { randomBytes } from 'node:crypto';
 import postgres from 'postgres';
 import { hashPassword } from '../server/domain/passwords';
 import { accessTokensFor } from '../server/deps';
 import { loadConfig } from '../server/env';
-import { createBenchDatabase, installFixtureFunctions, migrateGatehouse, seedGatehouseSessions } from './database';
+import { randomUUID } from 'node:crypto';
+import { createBenchDatabase, installFixtureFunctions, migrateGatehouse, seedExtraGatehouseSessions, seedGatehouseSessions } from './database';
 import { BENCH_PASSWORD, SeededUserAllocator } from './fixtures';
-import { floorPlan, loadHttp, refreshChainPlan, validatePlan } from './http-load';
+import { floorPlan, loadHttp, RevokeCaller, refreshChainPlan, revokePlan, sessionsListPlan, validatePlan } from './http-load';
 import { startServerProcess } from './processes';
 import { buildServer, startCommand } from '../tests/helpers/start-command';
 import { startCpuMeter } from './cpu';
@@ -32,6 +33,15 @@ try {
   const plan = async () => {
     if (which === 'floor') return floorPlan();
     if (which === 'refresh') return refreshChainPlan('rest', allocate.sessions(32));
+    if (which === 'sessions' || which === 'revoke') {
+      const users = allocate.users(32);
+      const extra = users.map((s) => Array.from({ length: which === 'sessions' ? 90 : 3000 }, () => ({ id: randomUUID(), userId: s[0]!.userId, organizationId: s[0]!.organizationId })));
+      await seedExtraGatehouseSessions(admin, extra.flat());
+      const bearer = await Promise.all(users.map((s) => tokens.sign(s[0]!, new Date())));
+      return which === 'sessions'
+        ? sessionsListPlan('rest', bearer)
+        : revokePlan('rest', users.map((_, u) => new RevokeCaller(bearer[u]!, extra[u]!.map((e) => e.id))));
+    }
     const users = allocate.users(32);
     return validatePlan(await Promise.all(users.map((s) => tokens.sign(s[0]!, new Date()))));
   };
