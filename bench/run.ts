@@ -15,7 +15,7 @@ import {
 } from './database';
 import { BENCH_PASSWORD, SeededUserAllocator } from './fixtures';
 import { expressPlan, floorPlan, loadHttp, refreshChainPlan, validatePlan, type ConnectionPlan, type Transport } from './http-load';
-import { type ArmTarget, runBetterAuthScenarios, runGatehouseScenarios, type RunArm } from './session-scenarios';
+import { type ArmTarget, betterAuthScenarios, runGatehouseScenarios, type RunArm } from './session-scenarios';
 import { startBetterAuthArm, type BetterAuthArm } from './better-auth-arm';
 import { type Measure, ratio, round, type ScenarioResult } from './measure';
 import { startCpuMeter } from './cpu';
@@ -149,6 +149,18 @@ async function main() {
   // Caller resolution by Bearer token: verify the access token, read its session, user and organization.
   const validatorTokens = await Promise.all(allocate.users(connections).map((sessions) => signIn(sessions[0]!)));
   const { result: validate } = await runArm('validate rest (/auth/me)', gatehouseTarget, validatePlan(validatorTokens));
+  // Better Auth on the same server with the same concurrency and pool size, each operation right
+  // after Gatehouse's own, so that both meet the same neighbours on a shared machine.
+  const rival = options.refreshOnly
+    ? undefined
+    : betterAuthScenarios({
+        run: runArm,
+        connections,
+        durationSeconds,
+        warmupSeconds,
+        betterAuth: (betterAuth = await startBetterAuthArm({ adminUrl: options.adminUrl, poolSize })),
+      });
+  await rival?.validate();
 
   // Each SQL arm gets a fresh pool of the server's size, closed only after its backends' CPU is read.
   const withPool = async (arm: (sql: postgres.Sql, seconds: number, name?: string) => Promise<ScenarioResult>) => {
@@ -207,6 +219,7 @@ async function main() {
         allocate,
         signIn,
         beforeLogin: () => (memoryBeforeLogin = memory.peak()),
+        rival,
       });
 
   const scale =
@@ -218,14 +231,8 @@ async function main() {
   const reuseDetections = await countReuseDetections(admin);
   await admin.end({ timeout: 5 });
   await gatehouse.stop();
-
-  // Better Auth last, on the same server with the same concurrency and pool size, Gatehouse stopped.
-  let rival: Awaited<ReturnType<typeof runBetterAuthScenarios>> | undefined;
-  if (!options.refreshOnly) {
-    betterAuth = await startBetterAuthArm({ adminUrl: options.adminUrl, poolSize });
-    rival = await runBetterAuthScenarios({ run: runArm, connections, durationSeconds, warmupSeconds, betterAuth });
-    await betterAuth.stop();
-  }
+  await betterAuth?.stop();
+  const theirs = rival?.results;
 
   printTable(results);
   const refreshRatios = {
@@ -244,10 +251,10 @@ async function main() {
   // Against Better Auth (requests/s) and against the app's own floor (server CPU per call).
   const cpuOf = (result: ScenarioResult | undefined) => result?.cpu?.serverUs ?? null;
   const versus = {
-    validate: rival ? ratio(validate.rps, rival.validate.rps) : null,
-    list: rival && others ? ratio(others.sessions.rest.rps, rival.sessions.rps) : null,
-    revoke: rival && others ? ratio(others.revoke.rest.rps, rival.revoke.rps) : null,
-    login: rival && others ? ratio(others.login.rest.rps, rival.login.rps) : null,
+    validate: theirs?.validate ? ratio(validate.rps, theirs.validate.rps) : null,
+    list: theirs?.sessions && others ? ratio(others.sessions.rest.rps, theirs.sessions.rps) : null,
+    revoke: theirs?.revoke && others ? ratio(others.revoke.rest.rps, theirs.revoke.rps) : null,
+    login: theirs?.login && others ? ratio(others.login.rest.rps, theirs.login.rps) : null,
   };
   const floorUs = cpuOf(floorArm);
   const overFloor = (result: ScenarioResult) => (floorUs && cpuOf(result) !== null ? ratio(cpuOf(result)!, floorUs) : null);
@@ -316,10 +323,10 @@ async function main() {
     floor_rps: round(floorArm.rps),
     validate_rps: round(validate.rps),
     validate_p99_ms: round(validate.p99Ms, 2),
-    better_auth_validate_rps: rival ? round(rival.validate.rps) : null,
-    better_auth_list_rps: rival ? round(rival.sessions.rps) : null,
-    better_auth_revoke_rps: rival ? round(rival.revoke.rps) : null,
-    better_auth_login_rps: rival ? round(rival.login.rps) : null,
+    better_auth_validate_rps: theirs?.validate ? round(theirs.validate.rps) : null,
+    better_auth_list_rps: theirs?.sessions ? round(theirs.sessions.rps) : null,
+    better_auth_revoke_rps: theirs?.revoke ? round(theirs.revoke.rps) : null,
+    better_auth_login_rps: theirs?.login ? round(theirs.login.rps) : null,
     ratio_validate_to_better_auth: versus.validate,
     ratio_list_to_better_auth: versus.list,
     ratio_revoke_to_better_auth: versus.revoke,
@@ -334,19 +341,19 @@ async function main() {
       sessions: cpuOf(others?.sessions.rest),
       revoke: cpuOf(others?.revoke.rest),
       login: cpuOf(others?.login.rest),
-      better_auth_validate: cpuOf(rival?.validate),
-      better_auth_list: cpuOf(rival?.sessions),
-      better_auth_revoke: cpuOf(rival?.revoke),
-      better_auth_login: cpuOf(rival?.login),
+      better_auth_validate: cpuOf(theirs?.validate),
+      better_auth_list: cpuOf(theirs?.sessions),
+      better_auth_revoke: cpuOf(theirs?.revoke),
+      better_auth_login: cpuOf(theirs?.login),
     },
     postgres_us_per_call: {
       validate: validate.cpu?.databaseUs ?? null,
       refresh: refreshRest.cpu?.databaseUs ?? null,
       sessions: others?.sessions.rest.cpu?.databaseUs ?? null,
       revoke: others?.revoke.rest.cpu?.databaseUs ?? null,
-      better_auth_validate: rival?.validate.cpu?.databaseUs ?? null,
-      better_auth_list: rival?.sessions.cpu?.databaseUs ?? null,
-      better_auth_revoke: rival?.revoke.cpu?.databaseUs ?? null,
+      better_auth_validate: theirs?.validate?.cpu?.databaseUs ?? null,
+      better_auth_list: theirs?.sessions?.cpu?.databaseUs ?? null,
+      better_auth_revoke: theirs?.revoke?.cpu?.databaseUs ?? null,
     },
     warmup_errors: warmupErrors,
     errors,

@@ -76,9 +76,11 @@ export async function runGatehouseScenarios(
     allocate: SeededUserAllocator;
     signIn: SignIn;
     beforeLogin: () => void;
+    /** Better Auth's counterpart of each operation, run right after Gatehouse's: side by side in time too. */
+    rival?: BetterAuthScenarios;
   },
 ): Promise<{ sessions: ByTransport; revoke: ByTransport; login: ByTransport }> {
-  const { run, target, admin, allocate, signIn, connections } = common;
+  const { run, target, admin, allocate, signIn, connections, rival } = common;
   const transports = ['rest', 'trpc'] as const;
 
   const listers = allocate.users(connections);
@@ -89,6 +91,7 @@ export async function runGatehouseScenarios(
     sessions[transport] = (await run(`sessions ${transport}`, target, sessionsListPlan(transport, listerTokens))).result;
     sessions[transport].note = `${LISTED_SESSIONS_PER_USER} sessions listed`;
   }
+  await rival?.sessions();
 
   const revoke = {} as ByTransport;
   for (const transport of transports) {
@@ -103,6 +106,7 @@ export async function runGatehouseScenarios(
     checkRevocations(result, succeeded, (await countRevokedSessions(admin, 'revoked')) - before, callers);
     revoke[transport] = result;
   }
+  await rival?.revoke();
 
   common.beforeLogin();
   const login = {} as ByTransport;
@@ -111,50 +115,52 @@ export async function runGatehouseScenarios(
     login[transport] = (await run(`login ${transport}`, target, loginPlan(transport, emails), signInLoad(common))).result;
     login[transport].note = 'argon2id verify per request, by design';
   }
+  await rival?.login();
   return { sessions, revoke, login };
 }
 
+export type BetterAuthScenarios = ReturnType<typeof betterAuthScenarios>;
+
 /**
  * The same operations on Better Auth: `get-session` with its session cookie, `list-sessions`
- * (as many sessions per user), `revoke-session` of a live session, and email sign-in.
+ * (as many sessions per user), `revoke-session` of a live session, and email sign-in. Each runs
+ * when called, so that the runner can put it right after Gatehouse's; `results` holds them.
  */
-export async function runBetterAuthScenarios(
-  common: Common & { betterAuth: BetterAuthArm },
-): Promise<{ validate: ScenarioResult; sessions: ScenarioResult; revoke: ScenarioResult; login: ScenarioResult }> {
+export function betterAuthScenarios(common: Common & { betterAuth: BetterAuthArm }) {
   const { run, betterAuth, connections } = common;
   const target: ArmTarget = { baseUrl: betterAuth.origin, pid: betterAuth.server.pid, cpuAdmin: betterAuth.admin };
-
-  const validators = await betterAuth.signUp(connections, 'validate');
-  const { result: validate } = await run(
-    'Better Auth get-session',
-    target,
-    betterAuthGetPlan(betterAuthPaths.getSession, validators.map((user) => user.cookie)),
-  );
-
-  const listers = await betterAuth.signUp(connections, 'list');
-  await betterAuth.seedSessions(listers, LISTED_SESSIONS_PER_USER - 1);
-  const { result: sessions } = await run(
-    'Better Auth list-sessions',
-    target,
-    betterAuthGetPlan(betterAuthPaths.listSessions, listers.map((user) => user.cookie)),
-  );
-  sessions.note = `${LISTED_SESSIONS_PER_USER} sessions listed`;
-
-  const revokers = await betterAuth.signUp(connections, 'revoke');
-  const tokens = await betterAuth.seedSessions(revokers, revokeBudget(common));
-  const callers = revokers.map((user, u) => new RevokeCaller(user.cookie, tokens[u]!));
-  const before = await betterAuth.countSessions(revokers);
-  const { result: revoke, succeeded } = await run('Better Auth revoke-session', target, betterAuthRevokePlan(betterAuth.origin, callers));
-  checkRevocations(revoke, succeeded, before - (await betterAuth.countSessions(revokers)), callers);
-
-  const { result: login } = await run(
-    'Better Auth sign-in',
-    target,
-    betterAuthSignInPlan(betterAuth.origin, validators.map((user) => user.email)),
-    signInLoad(common),
-  );
-  login.note = 'scrypt verify per request, by design';
-  return { validate, sessions, revoke, login };
+  const results: Partial<Record<'validate' | 'sessions' | 'revoke' | 'login', ScenarioResult>> = {};
+  let validatorEmails: string[] = [];
+  return {
+    results,
+    async validate() {
+      const validators = await betterAuth.signUp(connections, 'validate');
+      validatorEmails = validators.map((user) => user.email);
+      results.validate = (await run('Better Auth get-session', target, betterAuthGetPlan(betterAuthPaths.getSession, validators.map((user) => user.cookie)))).result;
+    },
+    async sessions() {
+      const listers = await betterAuth.signUp(connections, 'list');
+      await betterAuth.seedSessions(listers, LISTED_SESSIONS_PER_USER - 1);
+      const { result } = await run('Better Auth list-sessions', target, betterAuthGetPlan(betterAuthPaths.listSessions, listers.map((user) => user.cookie)));
+      result.note = `${LISTED_SESSIONS_PER_USER} sessions listed`;
+      results.sessions = result;
+    },
+    async revoke() {
+      const revokers = await betterAuth.signUp(connections, 'revoke');
+      const tokens = await betterAuth.seedSessions(revokers, revokeBudget(common));
+      const callers = revokers.map((user, u) => new RevokeCaller(user.cookie, tokens[u]!));
+      const before = await betterAuth.countSessions(revokers);
+      const { result, succeeded } = await run('Better Auth revoke-session', target, betterAuthRevokePlan(betterAuth.origin, callers));
+      checkRevocations(result, succeeded, before - (await betterAuth.countSessions(revokers)), callers);
+      results.revoke = result;
+    },
+    async login() {
+      if (validatorEmails.length === 0) validatorEmails = (await betterAuth.signUp(connections, 'login')).map((user) => user.email);
+      const { result } = await run('Better Auth sign-in', target, betterAuthSignInPlan(betterAuth.origin, validatorEmails), signInLoad(common));
+      result.note = 'scrypt verify per request, by design';
+      results.login = result;
+    },
+  };
 }
 
 /** Sign-in waits on the password hash in libuv's threads: more connections only queue behind them. */
