@@ -11,7 +11,7 @@ export interface BenchOptions {
   poolSize: number;
   durationSeconds: number;
   warmupSeconds: number;
-  /** Only refresh and the three reference arms: for iterating on the hot path. */
+  /** Only refresh, the floor and validate arms and the reference arms (no Better Auth): for iterating on the hot path. */
   refreshOnly: boolean;
   /** When set, Gatehouse runs with --cpu-prof and writes its profile here. */
   profileDirectory: string | undefined;
@@ -25,7 +25,7 @@ const USAGE = `usage: npm run bench -- [--quick] [--sessions N] [--scale N] [--c
   --connections N HTTP connections, and concurrency of the SQL arms (default 32)
   --pool N        PostgreSQL connections per process, server and SQL arms (default DATABASE_POOL_SIZE or 10)
   --duration S    seconds per scenario (default 10)
-  --refresh-only  refresh and the reference arms only
+  --refresh-only  refresh, the floor and validate arms and the reference arms; no Better Auth
   --profile DIR   run Gatehouse under --cpu-prof, profile written to DIR (open it in Chrome DevTools)
 Targets DATABASE_URL if set, else the local server (trust authentication); creates and drops its own database.`;
 
