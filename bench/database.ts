@@ -152,3 +152,33 @@ export async function countReuseDetections(sql: Sql): Promise<number> {
   );
   return Number(row?.count ?? 0);
 }
+
+export interface ExtraSession {
+  id: string;
+  userId: string;
+  organizationId: string;
+}
+
+/**
+ * More live sessions for seeded users (no refresh tokens: nothing refreshes them), for the
+ * sessions list (a user with many sessions) and for revoke-session (one live session per request).
+ */
+export async function seedExtraGatehouseSessions(sql: Sql, sessions: ExtraSession[]): Promise<void> {
+  for (let start = 0; start < sessions.length; start += SEED_CHUNK_SESSIONS) {
+    const chunk = sessions.slice(start, start + SEED_CHUNK_SESSIONS);
+    await sql.unsafe(
+      `insert into sessions (id, user_id, organization_id, user_agent, ip_address, created_at, last_accessed_at, expires_at)
+       select s.id, s.user_id, s.organization_id, $4, '127.0.0.1', now() - interval '1 hour',
+              now() - make_interval(secs => s.n % 3600), now() + interval '29 days'
+         from unnest($1::uuid[], $2::text[], $3::text[]) with ordinality as s(id, user_id, organization_id, n)`,
+      [chunk.map((s) => s.id), chunk.map((s) => s.userId), chunk.map((s) => s.organizationId), BENCH_USER_AGENT] as never[],
+    );
+  }
+  await sql.unsafe('analyze sessions');
+}
+
+/** Sessions that this run's revoke-session calls ended (each call ends one, once). */
+export async function countRevokedSessions(sql: Sql, reason: string): Promise<number> {
+  const [row] = await sql.unsafe<{ count: string }[]>(`select count(*) as count from sessions where revoked_reason = $1`, [reason]);
+  return Number(row?.count ?? 0);
+}

@@ -5,7 +5,8 @@ import type { ScenarioResult } from './measure';
 export type Transport = 'rest' | 'trpc';
 
 /** What one autocannon connection sends, again and again: its own state lives in the closure. */
-interface ConnectionPlan {
+export interface ConnectionPlan {
+  method?: 'GET' | 'POST';
   path: string;
   headers?: Record<string, string>;
   body: () => string;
@@ -34,22 +35,23 @@ export async function loadHttp(
       const plan = planFor(nextConnection++);
       client.setRequests([
         {
-          method: 'POST',
+          method: plan.method ?? 'POST',
           path: plan.path,
-          headers: { ...JSON_HEADERS, ...plan.headers },
-          setupRequest: (request) => ({ ...request, body: plan.body() }),
+          headers: plan.method === 'GET' ? { 'user-agent': BENCH_USER_AGENT, ...plan.headers } : { ...JSON_HEADERS, ...plan.headers },
+          setupRequest: (request) => (plan.method === 'GET' ? request : { ...request, body: plan.body() }),
           onResponse: (status, body) => plan.onResponse?.(status, body),
         },
       ]);
     },
   });
+  // Only answers that did the job count: a 401 or a 500 is often quicker than the real thing.
   return {
     name,
-    rps: (result['2xx'] + result.non2xx) / result.duration,
+    rps: result['2xx'] / result.duration,
     p50Ms: result.latency.p50,
     p99Ms: result.latency.p99,
     errors: result.non2xx + result.errors,
-    requests: result['2xx'] + result.non2xx,
+    requests: result['2xx'],
   };
 }
 
@@ -102,21 +104,62 @@ export function sessionsListPlan(transport: Transport, accessTokens: string[]) {
 }
 
 /**
- * Connection i, signed in as its own user, ends that user's other sessions one after another.
- * Once through them it starts over: ending an already-ended session of one's own is a 200 and
- * the same UPDATE, so the load stays what it was without seeding a session per request.
+ * Connection i, signed in as its own user, ends that user's live sessions one after another,
+ * each once: every request is a real revocation (the UPDATE, the audit event, the webhook
+ * outbox check). The runner seeds more sessions than the run can end and checks afterwards that
+ * as many ended as were answered 200.
  */
-export function revokePlan(transport: Transport, callers: { accessToken: string; otherSessionIds: string[] }[]) {
+export function revokePlan(transport: Transport, callers: RevokeCaller[]) {
   return (connection: number): ConnectionPlan => {
     const caller = callers[connection];
     if (!caller) throw new Error(`no seeded user for revoke connection ${connection}`);
-    let next = 0;
     return {
       path: paths.revoke[transport],
-      headers: { authorization: `Bearer ${caller.accessToken}` },
-      body: () => JSON.stringify({ sessionId: caller.otherSessionIds[next++ % caller.otherSessionIds.length] }),
+      headers: { authorization: `Bearer ${caller.credential}` },
+      body: () => JSON.stringify({ sessionId: caller.nextLiveSession() }),
     };
   };
+}
+
+/**
+ * A caller of the revoke scenarios and the live sessions of its user it may end. The cursor
+ * lives here, not in a plan, so that the warm-up and the measured run never end the same one.
+ */
+export class RevokeCaller {
+  private next = 0;
+
+  constructor(
+    /** A Bearer access token (Gatehouse) or a session cookie (Better Auth). */
+    readonly credential: string,
+    private readonly liveSessions: string[],
+  ) {}
+
+  /** Past the last one it starts over: those answers are still 200, but revoke nothing (`reused` counts them). */
+  nextLiveSession(): string {
+    return this.liveSessions[this.next++ % this.liveSessions.length]!;
+  }
+
+  /** Requests sent for a session this caller had already ended. */
+  get reused(): number {
+    return Math.max(0, this.next - this.liveSessions.length);
+  }
+}
+
+/** Connection i asks who it is (`/auth/me`) with its own user's Bearer access token: caller resolution, nothing more. */
+export function validatePlan(accessTokens: string[]) {
+  return (connection: number): ConnectionPlan => ({
+    path: '/auth/me',
+    headers: { authorization: `Bearer ${accessTokens[connection % accessTokens.length]}` },
+    body: () => '{}',
+  });
+}
+
+/** The no-op procedure (BENCH_FLOOR_PROCEDURE), with refresh's body: what the app costs before any work. */
+export function floorPlan() {
+  return (connection: number): ConnectionPlan => ({
+    path: '/auth/bench/noop',
+    body: () => JSON.stringify({ refresh_token: `bench-token-${connection}-0123456789abcdefghijklmnopqrstu` }),
+  });
 }
 
 /** Sign-in of the seeded users in turn; every success starts a new session (and costs an argon2 verify). */
@@ -135,4 +178,45 @@ export function expressPlan() {
     path: '/refresh',
     body: () => JSON.stringify({ refresh_token: `bench-token-${connection}-0123456789abcdefghijklmnopqrstu` }),
   });
+}
+
+/** Better Auth's endpoints, as its own client calls them (session cookie; an Origin on every POST). */
+export const betterAuthPaths = {
+  getSession: '/api/auth/get-session',
+  listSessions: '/api/auth/list-sessions',
+  revokeSession: '/api/auth/revoke-session',
+  signIn: '/api/auth/sign-in/email',
+} as const;
+
+export function betterAuthGetPlan(path: string, cookies: string[]) {
+  return (connection: number): ConnectionPlan => ({
+    method: 'GET',
+    path,
+    headers: { cookie: cookies[connection % cookies.length]! },
+    body: () => '',
+  });
+}
+
+/** As revokePlan: each request ends one live session of the caller's user (Better Auth names it by its token). */
+export function betterAuthRevokePlan(origin: string, callers: RevokeCaller[]) {
+  return (connection: number): ConnectionPlan => {
+    const caller = callers[connection];
+    if (!caller) throw new Error(`no Better Auth user for revoke connection ${connection}`);
+    return {
+      path: betterAuthPaths.revokeSession,
+      headers: { cookie: caller.credential, origin },
+      body: () => JSON.stringify({ token: caller.nextLiveSession() }),
+    };
+  };
+}
+
+export function betterAuthSignInPlan(origin: string, emails: string[]) {
+  return (connection: number): ConnectionPlan => {
+    let next = connection;
+    return {
+      path: betterAuthPaths.signIn,
+      headers: { origin },
+      body: () => JSON.stringify({ email: emails[next++ % emails.length], password: BENCH_PASSWORD }),
+    };
+  };
 }

@@ -13,7 +13,12 @@ export interface ScenarioResult {
 }
 
 /** Runs a scenario and keeps its result; the runner adds what it measured around it. */
-export type Measure = (run: () => Promise<ScenarioResult>, serverPid?: number) => Promise<ScenarioResult>;
+export type Measure = (
+  run: () => Promise<ScenarioResult>,
+  serverPid?: number,
+  /** A connection to the database whose backends' CPU counts; the run's own by default. */
+  cpuAdmin?: import('./database').Sql,
+) => Promise<ScenarioResult>;
 
 export function percentile(sortedAscending: ArrayLike<number>, fraction: number): number {
   if (sortedAscending.length === 0) return 0;
@@ -76,7 +81,8 @@ export async function closedLoop(
   };
   await Promise.all(Array.from({ length: concurrency }, (_, worker) => loop(worker)));
   const seconds = elapsedMs(started) / 1000;
-  return { name, rps: latencies.size / seconds, ...latencies.summary(), errors, requests: latencies.size };
+  const succeeded = latencies.size - errors;
+  return { name, rps: succeeded / seconds, ...latencies.summary(), errors, requests: succeeded };
 }
 
 export const ratio = (numerator: number, denominator: number) =>

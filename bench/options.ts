@@ -11,21 +11,21 @@ export interface BenchOptions {
   poolSize: number;
   durationSeconds: number;
   warmupSeconds: number;
-  /** Only refresh and the three reference arms: for iterating on the hot path. */
+  /** Only refresh, the floor and validate arms and the reference arms (no Better Auth): for iterating on the hot path. */
   refreshOnly: boolean;
   /** When set, Gatehouse runs with --cpu-prof and writes its profile here. */
   profileDirectory: string | undefined;
 }
 
 const USAGE = `usage: npm run bench -- [--quick] [--sessions N] [--scale N] [--connections N] [--pool N] [--duration S]
-  --quick         under a minute: 2,000 sessions, 2 s per scenario
+  --quick         about a minute: 4,000 sessions, 2 s per scenario
   --sessions N    sessions seeded before the run (default 10000)
   --scale N       after the main run, grow to N sessions and measure refresh again, e.g. 1000000
                   (about one more minute on 2 cores; default 0, skipped)
   --connections N HTTP connections, and concurrency of the SQL arms (default 32)
   --pool N        PostgreSQL connections per process, server and SQL arms (default DATABASE_POOL_SIZE or 10)
   --duration S    seconds per scenario (default 10)
-  --refresh-only  refresh and the reference arms only
+  --refresh-only  refresh, the floor and validate arms and the reference arms; no Better Auth
   --profile DIR   run Gatehouse under --cpu-prof, profile written to DIR (open it in Chrome DevTools)
 Targets DATABASE_URL if set, else the local server (trust authentication); creates and drops its own database.`;
 
@@ -72,7 +72,7 @@ export function parseBenchOptions(argv: string[], env: Record<string, string | u
   return {
     quick,
     adminUrl: env.DATABASE_URL || DEFAULT_ADMIN_URL,
-    sessions: positiveInteger('sessions', values.sessions, quick ? 2_000 : 10_000),
+    sessions: positiveInteger('sessions', values.sessions, quick ? 4_000 : 10_000),
     // Growing to a million sessions took 3 minutes on the reference machine: asked for, not default.
     scaleSessions: positiveInteger('scale', values.scale, 0, true),
     connections: positiveInteger('connections', values.connections, 32),

@@ -98,10 +98,10 @@ export async function pacedRefresh(
   const seconds = (performance.now() - startedAt) / 1000;
   return {
     name,
-    rps: latencies.size / seconds,
+    rps: (latencies.size - errors) / seconds,
     ...latencies.summary(),
     errors,
-    requests: latencies.size,
+    requests: latencies.size - errors,
     note: `open loop at ${Math.round(ratePerSecond)}/s`,
   };
 }

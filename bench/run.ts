@@ -16,8 +16,9 @@ import {
   type BenchDatabase,
 } from './database';
 import { BENCH_PASSWORD, SeededUserAllocator } from './fixtures';
-import { expressPlan, loadHttp, refreshChainPlan, type Transport } from './http-load';
-import { runSessionScenarios } from './session-scenarios';
+import { expressPlan, floorPlan, loadHttp, refreshChainPlan, validatePlan, type ConnectionPlan, type Transport } from './http-load';
+import { type ArmTarget, betterAuthScenarios, runGatehouseScenarios, type RunArm } from './session-scenarios';
+import { startBetterAuthArm, type BetterAuthArm } from './better-auth-arm';
 import { type Measure, ratio, round, type ScenarioResult } from './measure';
 import { startCpuMeter } from './cpu';
 import { parseBenchOptions } from './options';
@@ -47,12 +48,16 @@ const options = (() => {
   }
 })();
 let database: BenchDatabase | undefined;
+let betterAuth: BetterAuthArm | undefined;
 
 async function cleanUp() {
   await stopAllServerProcesses().catch(() => {});
-  await database?.drop().catch((error: unknown) => {
-    console.error(`could not drop ${database?.name}: ${error instanceof Error ? error.message : error}`);
-  });
+  await betterAuth?.admin.end({ timeout: 5 }).catch(() => {});
+  for (const each of [database, betterAuth?.database]) {
+    await each?.drop().catch((error: unknown) => {
+      console.error(`could not drop ${each?.name}: ${error instanceof Error ? error.message : error}`);
+    });
+  }
 }
 
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
@@ -87,6 +92,8 @@ async function main() {
     DATABASE_URL: database.url,
     DATABASE_POOL_SIZE: String(poolSize),
     JWT_SECRET: randomBytes(32).toString('base64url'),
+    // The floor arm's no-op procedure, served by the same app (see server/routers/bench/noop.ts).
+    BENCH_FLOOR_PROCEDURE: 'true',
   };
   const config = loadConfig(serverEnv);
   // Tokens for the seeded sessions are signed here, with the database's signing keys, as the server would.
@@ -97,8 +104,8 @@ async function main() {
 
   const allocate = new SeededUserAllocator(seed, options.sessions);
   const results: ScenarioResult[] = [];
-  const measure: Measure = async (run, serverPid) => {
-    const stopCpu = await startCpuMeter(admin, serverPid);
+  const measure: Measure = async (run, serverPid, cpuAdmin = admin) => {
+    const stopCpu = await startCpuMeter(cpuAdmin, serverPid);
     const result = await run();
     result.cpu = await stopCpu(result.requests);
     results.push(result);
@@ -116,6 +123,17 @@ async function main() {
   const idleRssMb = treeResidentMegabytes(gatehouse.pid);
   const memory = sampleResidentMemory(gatehouse.pid);
   const base = { baseUrl: gatehouse.baseUrl };
+  const gatehouseTarget: ArmTarget = { baseUrl: gatehouse.baseUrl, pid: gatehouse.pid, cpuAdmin: admin };
+  let warmupErrors = 0;
+  /** Every HTTP arm: the same warm-up on the same plan, then the measured run. */
+  const runArm: RunArm = async (name, target, planFor: (connection: number) => ConnectionPlan, armOptions = {}) => {
+    const load = { baseUrl: target.baseUrl, connections: armOptions.connections ?? connections };
+    const warm = await loadHttp('warm-up', { ...load, durationSeconds: warmupSeconds }, planFor);
+    warmupErrors += warm.errors;
+    const result = await measure(() => loadHttp(name, { ...load, durationSeconds }, planFor), target.pid, target.cpuAdmin);
+    if (armOptions.note) result.note = armOptions.note;
+    return { result, succeeded: warm.requests + result.requests };
+  };
 
   const statements = await captureRefreshStatements({ url: database.url, serverEnv, session: allocate.sessions(1)[0]! });
   progress(`one refresh sends: ${describeStatements(statements)}`);
@@ -130,25 +148,42 @@ async function main() {
   }
   const refreshRest = await measure(() => refreshOver('rest'), gatehouse.pid);
   const refreshTrpc = await measure(() => refreshOver('trpc'), gatehouse.pid);
+  // What the app costs before any work: the no-op procedure, same middlewares, adapter and body.
+  const { result: floorArm } = await runArm('floor: no-op procedure', gatehouseTarget, floorPlan());
+  // Caller resolution by Bearer token: verify the access token, read its session, user and organization.
+  const validatorTokens = await Promise.all(allocate.users(connections).map((sessions) => signIn(sessions[0]!)));
+  const { result: validate } = await runArm('validate rest (/auth/me)', gatehouseTarget, validatePlan(validatorTokens));
+  // Better Auth on the same server with the same concurrency and pool size, each operation right
+  // after Gatehouse's own, so that both meet the same neighbours on a shared machine.
+  const rival = options.refreshOnly
+    ? undefined
+    : betterAuthScenarios({
+        run: runArm,
+        connections,
+        durationSeconds,
+        warmupSeconds,
+        betterAuth: (betterAuth = await startBetterAuthArm({ adminUrl: options.adminUrl, poolSize })),
+      });
+  await rival?.validate();
 
   // Each SQL arm gets a fresh pool of the server's size, closed only after its backends' CPU is read.
-  const withPool = async (arm: (sql: postgres.Sql) => Promise<ScenarioResult>) => {
+  const withPool = async (arm: (sql: postgres.Sql, seconds: number, name?: string) => Promise<ScenarioResult>) => {
     const sql = postgres(database!.url, { max: poolSize, onnotice: () => {} });
     try {
-      return await measure(() => arm(sql));
+      warmupErrors += (await arm(sql, warmupSeconds, 'warm-up')).errors;
+      return await measure(() => arm(sql, durationSeconds));
     } finally {
       await sql.end({ timeout: 5 });
     }
   };
-  const sqlArm = { concurrency: connections, durationSeconds };
-  const ceiling = await withPool((sql) =>
-    runSqlCeiling('(a) SQL ceiling', { ...sqlArm, sql, statements, sessions: allocate.sessions(connections) }),
+  // Each round (warm-up, then the measured one) follows token chains of its own.
+  const sqlArm = (seconds: number) => ({ concurrency: connections, durationSeconds: seconds, sessions: allocate.sessions(connections) });
+  const ceiling = await withPool((sql, seconds, name = '(a) SQL ceiling') => runSqlCeiling(name, { ...sqlArm(seconds), sql, statements }));
+  const ceilingUnprepared = await withPool((sql, seconds, name = '(a) SQL ceiling, unprepared') =>
+    runSqlCeiling(name, { ...sqlArm(seconds), sql, statements, prepare: false }),
   );
-  const ceilingUnprepared = await withPool((sql) =>
-    runSqlCeiling('(a) SQL ceiling, unprepared', { ...sqlArm, sql, statements, sessions: allocate.sessions(connections), prepare: false }),
-  );
-  ceilingUnprepared.note = 'as drizzle sends it';
-  const floor = await withPool((sql) => runSqlFloor('(b) SQL floor', { ...sqlArm, sql, sessions: allocate.sessions(connections) }));
+  ceilingUnprepared.note = 'as sent without preparing';
+  const floor = await withPool((sql, seconds, name = '(b) SQL floor') => runSqlFloor(name, { ...sqlArm(seconds), sql }));
 
   const express = await startServerProcess('Express', 'bench/express-server.ts', serverEnv);
   await loadHttp('warm-up', { baseUrl: express.baseUrl, connections, durationSeconds: warmupSeconds }, expressPlan());
@@ -178,14 +213,17 @@ async function main() {
   let memoryBeforeLogin = 0;
   const others = options.refreshOnly
     ? undefined
-    : await runSessionScenarios({
-        ...base,
-        ...http,
+    : await runGatehouseScenarios({
+        run: runArm,
+        connections,
+        durationSeconds,
+        warmupSeconds,
+        target: gatehouseTarget,
+        admin,
         allocate,
         signIn,
-        measure,
-        serverPid: gatehouse.pid,
         beforeLogin: () => (memoryBeforeLogin = memory.peak()),
+        rival,
       });
 
   const scale =
@@ -198,6 +236,8 @@ async function main() {
   await admin.end({ timeout: 5 });
   await signingDatabase.close();
   await gatehouse.stop();
+  await betterAuth?.stop();
+  const theirs = rival?.results;
 
   printTable(results);
   const refreshRatios = {
@@ -211,6 +251,26 @@ async function main() {
     ['refresh ÷ (c) bare Express', refreshRatios.express, ''],
     ['refresh tRPC ÷ (a) SQL ceiling', ratio(refreshTrpc.rps, ceiling.rps), ''],
     ...(scale ? [[`refresh at ${scale.sessions} ÷ at ${options.sessions}`, scale.ratio, 'target 0.9 to 1.1'] as [string, number | null, string]] : []),
+  ]);
+
+  // Against Better Auth (requests/s) and against the app's own floor (server CPU per call).
+  const cpuOf = (result: ScenarioResult | undefined) => result?.cpu?.serverUs ?? null;
+  const versus = {
+    validate: theirs?.validate ? ratio(validate.rps, theirs.validate.rps) : null,
+    list: theirs?.sessions && others ? ratio(others.sessions.rest.rps, theirs.sessions.rps) : null,
+    revoke: theirs?.revoke && others ? ratio(others.revoke.rest.rps, theirs.revoke.rps) : null,
+    login: theirs?.login && others ? ratio(others.login.rest.rps, theirs.login.rps) : null,
+  };
+  const floorUs = cpuOf(floorArm);
+  const overFloor = (result: ScenarioResult) => (floorUs && cpuOf(result) !== null ? ratio(cpuOf(result)!, floorUs) : null);
+  const cpuRatios = { refresh: overFloor(refreshRest), validate: overFloor(validate) };
+  printRatios([
+    ['validate ÷ Better Auth get-session', versus.validate, 'target ≥ 2'],
+    ['sessions list ÷ Better Auth', versus.list, 'target ≥ 2'],
+    ['revoke-session ÷ Better Auth', versus.revoke, 'target ≥ 2'],
+    ['sign-in ÷ Better Auth', versus.login, 'argon2id against scrypt'],
+    ['refresh server CPU ÷ floor arm', cpuRatios.refresh, 'target ≤ 1.6'],
+    ['validate server CPU ÷ floor arm', cpuRatios.validate, 'target ≤ 1.5'],
   ]);
   // What the targets leave the server, when the machine's cores are shared by Gatehouse,
   // PostgreSQL and the load generator: a refresh rate R costs R × (server + PostgreSQL + load
@@ -228,11 +288,11 @@ async function main() {
       `\n  0.3 × (b) = ${round(0.3 * floor.rps, 0)} req/s leaves Gatehouse at most ${budget.floor ?? 'n/a'} µs of CPU per refresh` +
       `\n  Gatehouse uses ${refreshRest.cpu?.serverUs ?? 'n/a'} µs; a bare Express endpoint (c) uses ${expressResult.cpu?.serverUs ?? 'n/a'} µs`,
   );
-  const errors = results.reduce((total, result) => total + result.errors, 0);
+  const errors = results.reduce((total, result) => total + result.errors, 0) + warmupErrors;
   const rssPeak = memory.peak();
   console.log(
     `\nRSS of Gatehouse: ${round(idleRssMb)} MB idle, ${round(others ? memoryBeforeLogin : rssPeak)} MB peak before sign-in, ${round(rssPeak)} MB peak overall (target ≤ 150)` +
-      `\nerrors ${errors}, reuse detections ${reuseDetections} (both must be 0)`,
+      `\nerrors ${errors} (${warmupErrors} in warm-ups), reuse detections ${reuseDetections} (both must be 0)`,
   );
 
   const summary = {
@@ -265,6 +325,42 @@ async function main() {
     revoke_trpc_rps: others ? round(others.revoke.trpc.rps) : null,
     login_rps: others ? round(others.login.rest.rps) : null,
     login_trpc_rps: others ? round(others.login.trpc.rps) : null,
+    floor_rps: round(floorArm.rps),
+    validate_rps: round(validate.rps),
+    validate_p99_ms: round(validate.p99Ms, 2),
+    better_auth_validate_rps: theirs?.validate ? round(theirs.validate.rps) : null,
+    better_auth_list_rps: theirs?.sessions ? round(theirs.sessions.rps) : null,
+    better_auth_revoke_rps: theirs?.revoke ? round(theirs.revoke.rps) : null,
+    better_auth_login_rps: theirs?.login ? round(theirs.login.rps) : null,
+    ratio_validate_to_better_auth: versus.validate,
+    ratio_list_to_better_auth: versus.list,
+    ratio_revoke_to_better_auth: versus.revoke,
+    ratio_login_to_better_auth: versus.login,
+    ratio_refresh_cpu_to_floor: cpuRatios.refresh,
+    ratio_validate_cpu_to_floor: cpuRatios.validate,
+    server_us_per_call: {
+      floor: floorUs,
+      validate: cpuOf(validate),
+      refresh: cpuOf(refreshRest),
+      refresh_trpc: cpuOf(refreshTrpc),
+      sessions: cpuOf(others?.sessions.rest),
+      revoke: cpuOf(others?.revoke.rest),
+      login: cpuOf(others?.login.rest),
+      better_auth_validate: cpuOf(theirs?.validate),
+      better_auth_list: cpuOf(theirs?.sessions),
+      better_auth_revoke: cpuOf(theirs?.revoke),
+      better_auth_login: cpuOf(theirs?.login),
+    },
+    postgres_us_per_call: {
+      validate: validate.cpu?.databaseUs ?? null,
+      refresh: refreshRest.cpu?.databaseUs ?? null,
+      sessions: others?.sessions.rest.cpu?.databaseUs ?? null,
+      revoke: others?.revoke.rest.cpu?.databaseUs ?? null,
+      better_auth_validate: theirs?.validate?.cpu?.databaseUs ?? null,
+      better_auth_list: theirs?.sessions?.cpu?.databaseUs ?? null,
+      better_auth_revoke: theirs?.revoke?.cpu?.databaseUs ?? null,
+    },
+    warmup_errors: warmupErrors,
     errors,
     reuse_detections: reuseDetections,
     rss_mb_idle: round(idleRssMb),
@@ -287,13 +383,16 @@ async function main() {
     duration_s: durationSeconds,
   };
   console.log(JSON.stringify(summary));
+  return errors;
 }
 
 main()
-  .then(cleanUp)
-  .then(() => {
+  .then(async (errors) => {
+    await cleanUp();
     clearTimeout(hardLimit);
-    process.exit(0);
+    // A run with any failed request measured something else than the operations: it fails.
+    if (errors > 0) console.error(`benchmark failed: ${errors} requests did not succeed`);
+    process.exit(errors > 0 ? 1 : 0);
   })
   .catch(async (error: unknown) => {
     console.error(`benchmark failed: ${error instanceof Error ? (error.stack ?? error.message) : error}`);

@@ -56,6 +56,7 @@ const envSchema = z.object({
   RATE_LIMIT_API_KEY_CALLS_PER_MINUTE: z.coerce.number().int().positive().default(6000),
   WEBHOOK_ALLOW_PRIVATE_URLS: z.enum(['true', 'false']).default('false').transform((value) => value === 'true'),
   WEBHOOK_POLL_INTERVAL_MS: z.coerce.number().int().min(10).max(3_600_000).default(1000),
+  BENCH_FLOOR_PROCEDURE: z.enum(['true', 'false']).default('false').transform((value) => value === 'true'),
   CORS_ORIGINS: z
     .string()
     .default('')
@@ -113,6 +114,11 @@ export interface Config {
   webhookAllowPrivateUrls: boolean;
   /** How often each instance looks for due webhook deliveries. */
   webhookPollIntervalMs: number;
+  /**
+   * `npm run bench` only: serve POST /auth/bench/noop, a procedure that does nothing, through the
+   * same middlewares and adapter as every other, so that each operation's CPU can be read against it.
+   */
+  benchFloorProcedure: boolean;
 }
 
 export interface RateLimitSettings {
@@ -185,6 +191,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     },
     webhookAllowPrivateUrls: e.WEBHOOK_ALLOW_PRIVATE_URLS,
     webhookPollIntervalMs: e.WEBHOOK_POLL_INTERVAL_MS,
+    benchFloorProcedure: e.BENCH_FLOOR_PROCEDURE,
   };
 }
 

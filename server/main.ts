@@ -43,6 +43,7 @@ async function main() {
   // The first instance to start creates the signing key; the others find it.
   await deps.signingKeys?.ready();
   const app = createApp({ deps, checkDatabase: database.ping, logger, metrics });
+  if (config.benchFloorProcedure) logger.warn('BENCH_FLOOR_PROCEDURE=true: serving the benchmark no-op POST /auth/bench/noop');
   const stopPurge = schedulePurge(deps, {
     intervalSeconds: config.cleanupIntervalSeconds,
     onResult: ({ sessionsPurged, auditEventsPurged, ranHere }) => {

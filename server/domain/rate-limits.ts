@@ -1,6 +1,7 @@
 import { isIPv6 } from 'node:net';
 import { RateLimiterDrizzle, RateLimiterRes } from 'rate-limiter-flexible';
 import type { Database } from '../db/client';
+import { deleteRateLimitCounter, findLiveRateLimitCounter, upsertRateLimitCounter } from '../db/queries/rate-limits';
 import { rateLimits as rateLimitsTable } from '../db/schema';
 import type { RateLimitSettings } from '../env';
 import { AppError } from '../errors';
@@ -31,6 +32,35 @@ export function rateLimitPolicies(settings: RateLimitSettings) {
 
 export type RateLimitName = keyof ReturnType<typeof rateLimitPolicies>;
 
+/**
+ * rate-limiter-flexible's Drizzle store (atomic under concurrency, on both drivers) with its three
+ * storage operations replaced by the same statements prepared (server/db/queries/rate-limits.ts):
+ * every limited call counts a point, and the store would otherwise rebuild its upsert each time.
+ * These are the store's extension points, the ones each of its storage backends implements.
+ */
+class PreparedRateLimiterDrizzle extends RateLimiterDrizzle {
+  constructor(
+    private readonly db: Database,
+    options: ConstructorParameters<typeof RateLimiterDrizzle>[0],
+  ) {
+    super(options);
+  }
+
+  _upsert(key: string, points: number, msDuration: number, forceExpire = false) {
+    const now = new Date();
+    const expiresAt = msDuration > 0 ? new Date(now.getTime() + msDuration) : null;
+    return upsertRateLimitCounter(this.db, { key, points, now, expiresAt, replace: forceExpire });
+  }
+
+  _get(key: string) {
+    return findLiveRateLimitCounter(this.db, key, new Date());
+  }
+
+  _delete(key: string) {
+    return deleteRateLimitCounter(this.db, key);
+  }
+}
+
 /** IPv6 clients usually own a whole /64: limiting single addresses would be no limit at all. */
 export function clientAddressKey(ipAddress: string | null): string {
   if (!ipAddress) return 'unknown';
@@ -55,7 +85,7 @@ export function createRateLimits(db: Database, settings: RateLimitSettings, tele
   const limiters = Object.fromEntries(
     Object.entries(policies).map(([name, policy]) => [
       name,
-      new RateLimiterDrizzle({
+      new PreparedRateLimiterDrizzle(db, {
         storeClient: db,
         schema: rateLimitsTable,
         keyPrefix: name,
@@ -65,7 +95,7 @@ export function createRateLimits(db: Database, settings: RateLimitSettings, tele
         clearExpiredByTimeout: false,
       }),
     ]),
-  ) as Record<RateLimitName, RateLimiterDrizzle>;
+  ) as Record<RateLimitName, PreparedRateLimiterDrizzle>;
 
   const refuse = (name: RateLimitName, msBeforeNext: number): never => {
     telemetry.rateLimited(name);

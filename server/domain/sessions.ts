@@ -1,12 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { revokeSessionApiKeys } from '../db/queries/api-keys';
 import {
+  endUserSessionRecorded,
   insertSessionWithRefreshToken,
   listActiveUserSessions,
   markSessionAuthenticatedAt,
   revokeSessionById,
-  revokeUserSession,
   revokeUserSessions,
+  type SessionEnding,
+  type ListedSessionRow,
   type SessionRow,
 } from '../db/queries/sessions';
 import { inspectRefreshToken, rotateRefreshToken, type RefreshTokenState } from '../db/queries/refresh-tokens';
@@ -23,6 +25,7 @@ import {
   refreshTokenReused,
   sessionCreated,
   sessionsRevoked,
+  webhookOutboxRow,
 } from './webhooks/events';
 
 export interface TokenPair {
@@ -233,11 +236,38 @@ export async function endSessionByRefreshToken(
     await endCompromisedSession(deps, state, origin, now);
     return;
   }
-  await deps.db.transaction(async (tx) => {
-    if (!(await revokeSessionById(tx, state.sessionId, now, 'logout'))) return;
-    await recordAuditEvent(tx, 'logout', { ...state, origin }, now);
-    await recordWebhookEvents(tx, sessionsRevoked(state, [state.sessionId], 'logout', now));
-  });
+  await endUserSessionRecorded(deps.db, sessionEnding(state, { sessionId: state.sessionId, now, reason: 'logout' }, 'logout', { ...state, origin }));
+}
+
+/**
+ * What ending one session of `owner` records when this call ends it: the audit event (of the
+ * actor) and the `session.revoked` webhook event. Written by the same statement as the revocation.
+ */
+function sessionEnding(
+  owner: { userId: string; organizationId: string },
+  { sessionId, now, reason }: { sessionId: string; now: Date; reason: string },
+  auditType: 'logout' | 'session_revoked',
+  actor: AuditActor,
+  details: Record<string, unknown> | null = null,
+): SessionEnding {
+  const [event] = sessionsRevoked(owner, [sessionId], reason, now);
+  return {
+    sessionId,
+    userId: owner.userId,
+    now,
+    reason,
+    auditEvent: {
+      type: auditType,
+      organizationId: actor.organizationId,
+      userId: actor.userId,
+      sessionId: actor.sessionId,
+      apiKeyId: actor.apiKeyId ?? null,
+      ipAddress: actor.origin.ipAddress,
+      userAgent: actor.origin.userAgent,
+      details,
+    },
+    webhookEvent: webhookOutboxRow(event!),
+  };
 }
 
 /** The user proved their password again in this session (reauthentication): it is fresh from now. */
@@ -273,7 +303,7 @@ export async function endOtherUserSessions(
   });
 }
 
-export async function listUserSessions(deps: Deps, userId: string): Promise<SessionRow[]> {
+export async function listUserSessions(deps: Deps, userId: string): Promise<ListedSessionRow[]> {
   const now = deps.clock.now();
   return listActiveUserSessions(deps.db, userId, { now, idleCutoff: idleCutoff(deps, now) });
 }
@@ -281,13 +311,11 @@ export async function listUserSessions(deps: Deps, userId: string): Promise<Sess
 /** Someone else's session is answered exactly like one that does not exist. */
 export async function revokeOwnSession(deps: Deps, actor: AuditActor & { userId: string }, sessionId: string) {
   const now = deps.clock.now();
-  await deps.db.transaction(async (tx) => {
-    const result = await revokeUserSession(tx, { userId: actor.userId, sessionId, now, reason: 'revoked' });
-    if (!result) throw new AppError('session_not_found');
-    if (!result.revokedNow) return;
-    await recordAuditEvent(tx, 'session_revoked', actor, now, { revokedSessionId: sessionId });
-    await recordWebhookEvents(tx, sessionsRevoked(ownerOf(actor), [sessionId], 'revoked', now));
+  const ending = sessionEnding(ownerOf(actor), { sessionId, now, reason: 'revoked' }, 'session_revoked', actor, {
+    revokedSessionId: sessionId,
   });
+  const { found } = await endUserSessionRecorded(deps.db, ending);
+  if (!found) throw new AppError('session_not_found');
 }
 
 

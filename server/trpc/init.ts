@@ -48,6 +48,7 @@ function isZodError(value: unknown): value is Error & { issues: unknown[] } {
 }
 
 export const router = t.router;
+export const mergeRouters = t.mergeRouters;
 
 /**
  * Domain code throws AppError; here it becomes the TRPCError whose code sets the HTTP status.

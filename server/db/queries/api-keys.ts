@@ -2,6 +2,7 @@ import { and, desc, eq, isNull, lt, or, sql } from 'drizzle-orm';
 import type { Database } from '../client';
 import { apiKeys, organizations, users } from '../schema';
 import type { OrganizationRow } from './organizations';
+import { isoTime, preparedFor } from './prepared';
 import { timestampParam } from './raw';
 import type { UserRow } from './users';
 
@@ -13,16 +14,22 @@ export async function insertApiKey(db: Database, row: NewApiKeyRow): Promise<Api
   return inserted!;
 }
 
-export async function findApiKeyWithOwnerByHash(
-  db: Database,
-  keyHash: string,
-): Promise<{ apiKey: ApiKeyRow; user: UserRow; organization: OrganizationRow } | null> {
-  const [row] = await db
+/** Caller resolution by API key: every call with x-api-key runs it. */
+const apiKeyWithOwner = preparedFor((db) =>
+  db
     .select({ apiKey: apiKeys, user: users, organization: organizations })
     .from(apiKeys)
     .innerJoin(users, eq(users.id, apiKeys.userId))
     .innerJoin(organizations, eq(organizations.id, apiKeys.organizationId))
-    .where(eq(apiKeys.keyHash, keyHash));
+    .where(eq(apiKeys.keyHash, sql.placeholder('keyHash')))
+    .prepare('find_api_key_with_owner'),
+);
+
+export async function findApiKeyWithOwnerByHash(
+  db: Database,
+  keyHash: string,
+): Promise<{ apiKey: ApiKeyRow; user: UserRow; organization: OrganizationRow } | null> {
+  const [row] = await apiKeyWithOwner(db).execute({ keyHash });
   return row ?? null;
 }
 
@@ -59,10 +66,15 @@ export async function revokeSessionApiKeys(db: Database, sessionId: string, now:
 }
 
 /** Written at most once per interval, so a busy key does not turn every call into a write. */
+const touchLastUsed = preparedFor((db) =>
+  db
+    .update(apiKeys)
+    .set({ lastUsedAt: sql`${sql.placeholder('now')}::timestamptz` })
+    .where(and(eq(apiKeys.id, sql.placeholder('id')), or(isNull(apiKeys.lastUsedAt), lt(apiKeys.lastUsedAt, sql.placeholder('staleBefore')))))
+    .prepare('touch_api_key_last_used'),
+);
+
 export async function touchApiKeyLastUsed(db: Database, id: string, now: Date, minIntervalSeconds: number): Promise<void> {
   const staleBefore = new Date(now.getTime() - minIntervalSeconds * 1000);
-  await db
-    .update(apiKeys)
-    .set({ lastUsedAt: now })
-    .where(and(eq(apiKeys.id, id), or(isNull(apiKeys.lastUsedAt), lt(apiKeys.lastUsedAt, staleBefore))));
+  await touchLastUsed(db).execute({ id, now: isoTime(now), staleBefore: isoTime(staleBefore) });
 }

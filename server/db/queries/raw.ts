@@ -27,28 +27,30 @@ interface CompiledQuery {
 }
 
 interface DriverClient {
-  /** postgres.js */
+  /** postgres.js (the pool's facade, or a transaction's connection) */
   unsafe?: (text: string, params: unknown[], options: { prepare: boolean }) => Promise<unknown[]>;
-  /** PGlite */
+  /** PGlite (the database, or one of its transactions) */
   query?: (text: string, params: unknown[]) => Promise<{ rows: unknown[] }>;
-  options?: { prepare?: boolean };
 }
 
 /**
- * A statement for the hot path, written once with `sql.placeholder(name)` for its values:
- * its text is built on first use instead of on every call, and on PostgreSQL it is prepared
- * once per connection and reused (drizzle sends hand-written SQL unprepared, which costs
- * PostgreSQL two to three times the CPU per refresh). PGlite runs in-process and gains nothing from it;
- * `?prepare=false` in DATABASE_URL (PgBouncer in transaction mode) turns preparing off.
+ * A statement for the hot path that drizzle's query builder cannot express (data-modifying
+ * CTEs, a lock before an update), written once with `sql.placeholder(name)` for its values: its
+ * text is built on first use instead of on every call, and on PostgreSQL it is prepared once per
+ * connection and reused. It runs on the client of whatever it is given, the pool's or a
+ * transaction's. `?prepare=false` in DATABASE_URL (PgBouncer in transaction mode) makes
+ * postgres.js send it unnamed, as every other statement. Everything drizzle can express uses
+ * drizzle's own `.prepare()` instead (see prepared.ts).
  */
 export function preparedQuery<T, V extends Record<string, unknown>>(query: SQL) {
   let compiled: CompiledQuery | undefined;
   return async (db: Database, values: V): Promise<T[]> => {
     compiled ??= (db as unknown as { dialect: { sqlToQuery(query: SQL): CompiledQuery } }).dialect.sqlToQuery(query);
     const params = fillPlaceholders(compiled.params, values);
-    const client = (db as unknown as { $client: DriverClient }).$client;
+    // drizzle's session of a database or of a transaction holds the driver client it runs on.
+    const client = (db as unknown as { session: { client: DriverClient } }).session.client;
     if (typeof client.query === 'function') return (await client.query(compiled.sql, params)).rows as T[];
-    const rows = await client.unsafe!(compiled.sql, params, { prepare: client.options?.prepare !== false });
-    return rows as T[];
+    // postgres.js: `prepare: true` is ignored when the connection's own option (from the URL) is false.
+    return (await client.unsafe!(compiled.sql, params, { prepare: true })) as T[];
   };
 }

@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm';
 import type { Database } from '../client';
 import type { OrgStatus } from '../schema';
-import { preparedQuery, queryRows } from './raw';
+import { preparedQuery } from './raw';
 
 export interface RotationInput {
   tokenHash: string;
@@ -98,36 +98,36 @@ export interface RefreshTokenState {
   checkedAt: Date;
 }
 
-/** The slow path: everything needed to explain why a token did not rotate. */
+/** Everything needed to explain why a token did not rotate; logout reads it too. */
+const inspect = preparedQuery<RefreshTokenState, { tokenHash: string; successorHash: string; now: string | null }>(sql`
+  select t.session_id as "sessionId",
+         s.user_id as "userId",
+         s.organization_id as "organizationId",
+         o.status as "organizationStatus",
+         t.rotated_at as "rotatedAt",
+         t.rotated_by_ip as "rotatedByIp",
+         t.rotated_by_user_agent as "rotatedByUserAgent",
+         s.revoked_at as "sessionRevokedAt",
+         s.expires_at as "sessionExpiresAt",
+         s.last_accessed_at as "sessionLastAccessedAt",
+         coalesce((select n.rotated_at is null from refresh_tokens n
+                    where n.token_hash = ${sql.placeholder('successorHash')}::text and n.session_id = t.session_id), false)
+           as "successorIsCurrent",
+         coalesce(${sql.placeholder('now')}::timestamptz, clock_timestamp()) as "checkedAt"
+    from refresh_tokens t
+    join sessions s on s.id = t.session_id
+    join organizations o on o.id = s.organization_id
+   where t.token_hash = ${sql.placeholder('tokenHash')}::text
+`);
+
+/** The slow path of refresh (a token that did not rotate), and logout. */
 export async function inspectRefreshToken(
   db: Database,
   tokenHash: string,
   successorHash: string,
   now: Date | null,
 ): Promise<RefreshTokenState | null> {
-  const [row] = await queryRows<RefreshTokenState>(
-    db,
-    sql`
-      select t.session_id as "sessionId",
-             s.user_id as "userId",
-             s.organization_id as "organizationId",
-             o.status as "organizationStatus",
-             t.rotated_at as "rotatedAt",
-             t.rotated_by_ip as "rotatedByIp",
-             t.rotated_by_user_agent as "rotatedByUserAgent",
-             s.revoked_at as "sessionRevokedAt",
-             s.expires_at as "sessionExpiresAt",
-             s.last_accessed_at as "sessionLastAccessedAt",
-             coalesce((select n.rotated_at is null from refresh_tokens n
-                        where n.token_hash = ${successorHash} and n.session_id = t.session_id), false)
-               as "successorIsCurrent",
-             coalesce(${now?.toISOString() ?? null}::timestamptz, clock_timestamp()) as "checkedAt"
-        from refresh_tokens t
-        join sessions s on s.id = t.session_id
-        join organizations o on o.id = s.organization_id
-       where t.token_hash = ${tokenHash}
-    `,
-  );
+  const [row] = await inspect(db, { tokenHash, successorHash, now: now?.toISOString() ?? null });
   if (!row) return null;
   // Raw rows carry whatever the driver makes of timestamptz; normalise to Date.
   return {

@@ -2,7 +2,8 @@ import { and, desc, eq, gt, isNull, lt, ne, or, sql } from 'drizzle-orm';
 import type { Database } from '../client';
 import { organizations, refreshTokens, sessions, users } from '../schema';
 import type { OrganizationRow } from './organizations';
-import { timestampParam } from './raw';
+import { isoTime, preparedFor } from './prepared';
+import { preparedQuery, timestampParam } from './raw';
 import type { UserRow } from './users';
 
 export type SessionRow = typeof sessions.$inferSelect;
@@ -24,16 +25,22 @@ export async function insertSessionWithRefreshToken(
   });
 }
 
-export async function findSessionWithOwner(
-  db: Database,
-  sessionId: string,
-): Promise<{ session: SessionRow; user: UserRow; organization: OrganizationRow } | null> {
-  const [row] = await db
+/** Caller resolution by Bearer token: every signed-in call runs it. */
+const sessionWithOwner = preparedFor((db) =>
+  db
     .select({ session: sessions, user: users, organization: organizations })
     .from(sessions)
     .innerJoin(users, eq(users.id, sessions.userId))
     .innerJoin(organizations, eq(organizations.id, sessions.organizationId))
-    .where(eq(sessions.id, sessionId));
+    .where(eq(sessions.id, sql.placeholder('sessionId')))
+    .prepare('find_session_with_owner'),
+);
+
+export async function findSessionWithOwner(
+  db: Database,
+  sessionId: string,
+): Promise<{ session: SessionRow; user: UserRow; organization: OrganizationRow } | null> {
+  const [row] = await sessionWithOwner(db).execute({ sessionId });
   return row ?? null;
 }
 
@@ -43,43 +50,127 @@ export interface ActiveSessionWindow {
   idleCutoff: Date;
 }
 
+/** What a session listing shows: no more columns read, parsed and mapped than it needs (100 rows for a busy user). */
+export type ListedSessionRow = Pick<SessionRow, 'id' | 'userAgent' | 'clientHints' | 'ipAddress' | 'createdAt' | 'lastAccessedAt'>;
+
+const activeUserSessions = preparedFor((db) =>
+  db
+    .select({
+      id: sessions.id,
+      userAgent: sessions.userAgent,
+      clientHints: sessions.clientHints,
+      ipAddress: sessions.ipAddress,
+      createdAt: sessions.createdAt,
+      lastAccessedAt: sessions.lastAccessedAt,
+    })
+    .from(sessions)
+    .where(
+      and(
+        eq(sessions.userId, sql.placeholder('userId')),
+        isNull(sessions.revokedAt),
+        gt(sessions.expiresAt, sql.placeholder('now')),
+        gt(sessions.lastAccessedAt, sql.placeholder('idleCutoff')),
+      ),
+    )
+    .orderBy(desc(sessions.lastAccessedAt), desc(sessions.createdAt))
+    .prepare('list_active_user_sessions'),
+);
+
 export async function listActiveUserSessions(
   db: Database,
   userId: string,
   { now, idleCutoff }: ActiveSessionWindow,
-): Promise<SessionRow[]> {
-  return db
-    .select()
-    .from(sessions)
-    .where(
-      and(
-        eq(sessions.userId, userId),
-        isNull(sessions.revokedAt),
-        gt(sessions.expiresAt, now),
-        gt(sessions.lastAccessedAt, idleCutoff),
-      ),
-    )
-    .orderBy(desc(sessions.lastAccessedAt), desc(sessions.createdAt));
+): Promise<ListedSessionRow[]> {
+  return activeUserSessions(db).execute({ userId, now: isoTime(now), idleCutoff: isoTime(idleCutoff) });
+}
+
+export interface SessionEnding {
+  sessionId: string;
+  /** Only a session of this user is ended (or found). */
+  userId: string;
+  now: Date;
+  reason: string;
+  /** Recorded only when this call is the one that ends the session. */
+  auditEvent: {
+    type: string;
+    organizationId: string | null;
+    userId: string | null;
+    sessionId: string | null;
+    apiKeyId: string | null;
+    ipAddress: string | null;
+    userAgent: string | null;
+    details: Record<string, unknown> | null;
+  };
+  /** The outbox row of the `session.revoked` event, written (with its deliveries) only when this call ends it. */
+  webhookEvent: { id: string; organizationId: string; body: string };
 }
 
 /**
- * Ends one session of a user. Returns null when the user has no such session (so the
- * caller can answer exactly as for an unknown id), else whether this call ended it.
+ * Ends a session and records it, as one statement: the session's revocation, its audit event
+ * and its webhook event with a delivery per endpoint that wants it (nothing when there is none),
+ * all or nothing, in one round trip. The `revoked_at is null` condition makes the UPDATE a
+ * compare-and-swap: of two calls at once, the second waits on the row lock, re-reads the row,
+ * ends nothing and records nothing.
  */
-export async function revokeUserSession(
-  db: Database,
-  { userId, sessionId, now, reason }: { userId: string; sessionId: string; now: Date; reason: string },
-): Promise<{ revokedNow: boolean } | null> {
-  const [row] = await db
-    .update(sessions)
-    .set({
-      revokedAt: sql`coalesce(${sessions.revokedAt}, ${timestampParam(now)})`,
-      revokedReason: sql`coalesce(${sessions.revokedReason}, ${reason})`,
-    })
-    .where(and(eq(sessions.id, sessionId), eq(sessions.userId, userId)))
-    .returning({ revokedAt: sessions.revokedAt });
-  if (!row) return null;
-  return { revokedNow: row.revokedAt?.getTime() === now.getTime() };
+const endSessionStatement = preparedQuery<{ found: boolean; revokedNow: boolean }, Record<string, unknown>>(sql`
+  with target as (
+    select id from sessions where id = ${sql.placeholder('sessionId')}::uuid and user_id = ${sql.placeholder('userId')}::text
+  ), revoked as (
+    update sessions
+       set revoked_at = ${sql.placeholder('now')}::timestamptz, revoked_reason = ${sql.placeholder('reason')}::text
+     where id = ${sql.placeholder('sessionId')}::uuid and user_id = ${sql.placeholder('userId')}::text and revoked_at is null
+    returning id
+  ), audited as (
+    insert into audit_events (organization_id, user_id, session_id, api_key_id, type, ip_address, user_agent, details, created_at)
+    select ${sql.placeholder('auditOrganizationId')}::text, ${sql.placeholder('auditUserId')}::text, ${sql.placeholder('auditSessionId')}::uuid,
+           ${sql.placeholder('auditApiKeyId')}::text, ${sql.placeholder('auditType')}::text, ${sql.placeholder('ipAddress')}::text,
+           ${sql.placeholder('userAgent')}::text, ${sql.placeholder('auditDetails')}::jsonb, ${sql.placeholder('now')}::timestamptz
+      from revoked
+  ), wanted as (
+    select id from webhook_endpoints
+     where organization_id = ${sql.placeholder('eventOrganizationId')}::text
+       and disabled_at is null
+       and (events is null or 'session.revoked' = any(events))
+       and exists (select 1 from revoked)
+  ), event as (
+    insert into webhook_events (id, organization_id, type, body, created_at)
+    select ${sql.placeholder('eventId')}::text, ${sql.placeholder('eventOrganizationId')}::text, 'session.revoked',
+           ${sql.placeholder('eventBody')}::text, ${sql.placeholder('now')}::timestamptz
+     where exists (select 1 from wanted)
+    returning id
+  ), delivered as (
+    insert into webhook_deliveries (event_id, endpoint_id, status, attempts, next_attempt_at, created_at)
+    select event.id, wanted.id, 'pending', 0, ${sql.placeholder('now')}::timestamptz, ${sql.placeholder('now')}::timestamptz
+      from event cross join wanted
+  )
+  select exists (select 1 from target) as found, exists (select 1 from revoked) as "revokedNow"
+`);
+
+/**
+ * Ends one session of a user and records it (see the statement above). `found` is false when
+ * the user has no such session (so the caller can answer exactly as for an unknown id);
+ * `revokedNow` whether this call ended it.
+ */
+export async function endUserSessionRecorded(db: Database, ending: SessionEnding): Promise<{ found: boolean; revokedNow: boolean }> {
+  const { auditEvent, webhookEvent } = ending;
+  const [row] = await endSessionStatement(db, {
+    sessionId: ending.sessionId,
+    userId: ending.userId,
+    now: isoTime(ending.now),
+    reason: ending.reason,
+    auditOrganizationId: auditEvent.organizationId,
+    auditUserId: auditEvent.userId,
+    auditSessionId: auditEvent.sessionId,
+    auditApiKeyId: auditEvent.apiKeyId,
+    auditType: auditEvent.type,
+    ipAddress: auditEvent.ipAddress,
+    userAgent: auditEvent.userAgent,
+    auditDetails: auditEvent.details === null ? null : JSON.stringify(auditEvent.details),
+    eventId: webhookEvent.id,
+    eventOrganizationId: webhookEvent.organizationId,
+    eventBody: webhookEvent.body,
+  });
+  return { found: row?.found === true, revokedNow: row?.revokedNow === true };
 }
 
 /** Returns whether this call ended the session (false if it had already ended). */
@@ -125,6 +216,14 @@ export async function findSessionAuthenticatedAt(db: Database, sessionId: string
 }
 
 /** lastAccessedAt is written at most once per interval, so reads stay reads. */
+const touchLastAccessed = preparedFor((db) =>
+  db
+    .update(sessions)
+    .set({ lastAccessedAt: sql`${sql.placeholder('now')}::timestamptz` })
+    .where(and(eq(sessions.id, sql.placeholder('sessionId')), lt(sessions.lastAccessedAt, sql.placeholder('staleBefore'))))
+    .prepare('touch_session_last_accessed'),
+);
+
 export async function touchSessionLastAccessed(
   db: Database,
   sessionId: string,
@@ -132,10 +231,7 @@ export async function touchSessionLastAccessed(
   minIntervalSeconds: number,
 ): Promise<void> {
   const staleBefore = new Date(now.getTime() - minIntervalSeconds * 1000);
-  await db
-    .update(sessions)
-    .set({ lastAccessedAt: now })
-    .where(and(eq(sessions.id, sessionId), lt(sessions.lastAccessedAt, staleBefore)));
+  await touchLastAccessed(db).execute({ sessionId, now: isoTime(now), staleBefore: isoTime(staleBefore) });
 }
 
 /**

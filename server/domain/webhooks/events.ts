@@ -1,4 +1,4 @@
-import { createId } from '@paralleldrive/cuid2';
+import { randomBytes } from 'node:crypto';
 import type { Database } from '../../db/client';
 import { insertWebhookEvent } from '../../db/queries/webhooks';
 import type { RequestOrigin } from '../deps';
@@ -22,9 +22,13 @@ export interface WebhookEvent {
   data: Record<string, unknown>;
 }
 
-/** Standard Webhooks ids are opaque strings; `msg_` says what it is when it shows up in a receiver's logs. */
+/**
+ * Standard Webhooks ids are opaque strings; `msg_` says what it is when it shows up in a receiver's
+ * logs. 128 random bits: unique without coordination, and cheap, since every revoke-session and
+ * logout makes one before knowing whether an endpoint wants it (a cuid2 cost some 100–350 µs of CPU).
+ */
 export function newWebhookEventId(): string {
-  return `msg_${createId()}`;
+  return `msg_${randomBytes(16).toString('base64url')}`;
 }
 
 /**
@@ -33,14 +37,13 @@ export function newWebhookEventId(): string {
  * event committed too. Organizations without an endpoint that wants the type write nothing.
  */
 export async function recordWebhookEvent(db: Database, event: WebhookEvent): Promise<void> {
+  await insertWebhookEvent(db, webhookOutboxRow(event));
+}
+
+/** The outbox row of an event: a new `webhook-id` and the exact body every attempt sends. */
+export function webhookOutboxRow(event: WebhookEvent) {
   const body = JSON.stringify({ type: event.type, timestamp: event.occurredAt.toISOString(), data: event.data });
-  await insertWebhookEvent(db, {
-    id: newWebhookEventId(),
-    organizationId: event.organizationId,
-    type: event.type,
-    body,
-    createdAt: event.occurredAt,
-  });
+  return { id: newWebhookEventId(), organizationId: event.organizationId, type: event.type, body, createdAt: event.occurredAt };
 }
 
 export async function recordWebhookEvents(db: Database, events: WebhookEvent[]): Promise<void> {
