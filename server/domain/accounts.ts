@@ -14,7 +14,8 @@ import { recordAuditEvent, type AuditActor } from './audit';
 import type { Deps, RequestOrigin } from './deps';
 import { assertOrganizationActive, type OrgPlan, type OrgPrimaryUse, type OrgSize, type OrgType } from './organizations';
 import { assertAcceptablePassword, hashPassword, passwordHashNeedsUpgrade, type HashQueueOptions } from './passwords';
-import { endOtherUserSessions, markSessionAuthenticated, startSession, type TokenPair } from './sessions';
+import { startSession, type TokenPair } from './sessions';
+import { endOtherUserSessions, markSessionAuthenticated } from './user-sessions';
 import { checkPasswordAttempt, rememberSignUpAddress } from './sign-in-attempts';
 import { passwordChanged, recordWebhookEvent } from './webhooks/events';
 

@@ -2,7 +2,7 @@ import { findSessionAuthenticatedAt } from '../db/queries/sessions';
 import { AppError } from '../errors';
 import { verifyCurrentPassword } from './accounts';
 import type { Deps, RequestOrigin } from './deps';
-import { markSessionAuthenticated } from './sessions';
+import { markSessionAuthenticated } from './user-sessions';
 
 export interface SessionActor {
   organizationId: string;

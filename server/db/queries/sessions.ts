@@ -3,7 +3,7 @@ import type { Database } from '../client';
 import { organizations, refreshTokens, sessions, users } from '../schema';
 import type { OrganizationRow } from './organizations';
 import { isoTime, preparedFor } from './prepared';
-import { preparedQuery, timestampParam } from './raw';
+import { preparedQuery } from './raw';
 import type { UserRow } from './users';
 
 export type SessionRow = typeof sessions.$inferSelect;

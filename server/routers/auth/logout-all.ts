@@ -1,4 +1,4 @@
-import { endAllUserSessions } from '../../domain/sessions';
+import { endAllUserSessions } from '../../domain/user-sessions';
 import { userProcedure } from '../../trpc/init';
 import { actorOf } from '../actor';
 import { messageResponse } from '../common.schema';

@@ -1,4 +1,4 @@
-import { endOtherUserSessions } from '../../domain/sessions';
+import { endOtherUserSessions } from '../../domain/user-sessions';
 import { sessionProcedure } from '../../trpc/init';
 import { actorOf } from '../actor';
 import { revokeOtherSessionsResponse } from './auth.schema';

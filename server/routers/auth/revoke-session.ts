@@ -1,4 +1,4 @@
-import { revokeOwnSession } from '../../domain/sessions';
+import { revokeOwnSession } from '../../domain/user-sessions';
 import { userProcedure } from '../../trpc/init';
 import { actorOf } from '../actor';
 import { messageResponse } from '../common.schema';
