@@ -1,6 +1,8 @@
 import { mkdirSync } from 'node:fs';
 import type { PGlite } from '@electric-sql/pglite';
+import type postgres from 'postgres';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
+import { readMigrationFiles } from 'drizzle-orm/migrator';
 import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
 import type { DatabaseTarget } from '../env';
 import { alwaysAvailable, type DatabaseHealth } from './health';
@@ -24,6 +26,31 @@ export interface DatabaseHandle {
 
 const MIGRATIONS_FOLDER = new URL('../../drizzle', import.meta.url).pathname;
 
+/**
+ * drizzle's own migrator, made safe for instances that start together: the files and the
+ * bookkeeping table (`drizzle.__drizzle_migrations`) are drizzle's, but the whole run is one
+ * transaction that first takes a transaction-scoped advisory lock. drizzle's `migrate()` takes
+ * no lock and reads the last applied migration outside its transaction (drizzle-orm#874), and a
+ * session lock (`pg_advisory_lock`) does not hold behind PgBouncer in transaction mode: each
+ * statement may run on another server connection, where the lock is taken again at once or is
+ * left behind, never released. The second instance waits for the first to commit, then reads
+ * what it applied and applies nothing.
+ */
+async function migrateInOneTransaction(sql: postgres.Sql): Promise<void> {
+  const migrations = readMigrationFiles({ migrationsFolder: MIGRATIONS_FOLDER });
+  await sql.begin(async (tx) => {
+    await tx`select pg_advisory_xact_lock(hashtext('gatehouse:migrate'))`;
+    await tx`create schema if not exists drizzle`;
+    await tx`create table if not exists drizzle.__drizzle_migrations (id serial primary key, hash text not null, created_at bigint)`;
+    const [last] = await tx<{ created_at: string }[]>`select created_at from drizzle.__drizzle_migrations order by created_at desc limit 1`;
+    for (const migration of migrations) {
+      if (last && Number(last.created_at) >= migration.folderMillis) continue;
+      for (const statement of migration.sql) await tx.unsafe(statement);
+      await tx`insert into drizzle.__drizzle_migrations (hash, created_at) values (${migration.hash}, ${migration.folderMillis})`;
+    }
+  });
+}
+
 export async function openDatabase(
   target: DatabaseTarget,
   options: { poolSize?: number; timeoutSeconds?: number } = {},
@@ -37,18 +64,9 @@ export async function openDatabase(
       kind: 'postgres',
       health: pool.health,
       async migrate() {
-        const { migrate } = await import('drizzle-orm/postgres-js/migrator');
         // With several hosts, the primary may be any of them (or be being promoted).
         await pool.waitForWritablePrimary();
-        // Several instances may start at once: one migrates while the others wait on the lock.
-        const lockHolder = await pool.reserve();
-        try {
-          await lockHolder`select pg_advisory_lock(hashtext('gatehouse:migrate'))`;
-          await migrate(postgresDb, { migrationsFolder: MIGRATIONS_FOLDER });
-        } finally {
-          await lockHolder`select pg_advisory_unlock(hashtext('gatehouse:migrate'))`.catch(() => {});
-          lockHolder.release();
-        }
+        await migrateInOneTransaction(pool.sql);
       },
       ping: () => pool.checkWritablePrimary(),
       close: () => pool.end(),

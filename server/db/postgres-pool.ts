@@ -28,8 +28,6 @@ export interface PostgresPool {
   checkWritablePrimary(): Promise<void>;
   /** Waits (a few probes) for a writable primary; for start-up. */
   waitForWritablePrimary(): Promise<void>;
-  /** A connection of its own, outside the queue (the migration lock). */
-  reserve(): Promise<postgres.ReservedSql>;
   end(): Promise<void>;
 }
 
@@ -317,7 +315,7 @@ export function createPostgresPool(url: string, { max, timeoutSeconds }: { max: 
     () => {
       throw new Error('Gatehouse sends SQL through drizzle (unsafe and begin); tagged templates are not routed');
     },
-    { unsafe, begin, options: firstOptions, reserve: () => generation.sql.reserve() },
+    { unsafe, begin, options: firstOptions },
   ) as unknown as postgres.Sql;
 
   return {
@@ -335,7 +333,6 @@ export function createPostgresPool(url: string, { max, timeoutSeconds }: { max: 
         }
       }
     },
-    reserve: () => generation.sql.reserve(),
     async end() {
       await generation.sql.end({ timeout: 5 });
       await Promise.all(retiring);

@@ -1,11 +1,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { execFileSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openDatabase } from '../../server/db/client';
 import { createApiKey, expectStatus, login, registerAccount } from '../helpers/fixtures';
 import { createFreshPostgresDatabase, type FreshPostgresDatabase } from '../helpers/postgres';
 import { ProcessGroup, remoteGatehouse } from '../helpers/process';
@@ -166,5 +167,46 @@ describe('two Gatehouse instances through PgBouncer in transaction mode (?prepar
     const [{ reused }] = await database.sql<[{ reused: number }]>`
       select count(*)::int as reused from sessions where revoked_reason = 'refresh_token_reused'`;
     expect(reused).toBe(0);
+  });
+});
+
+describe('migrations through PgBouncer in transaction mode', () => {
+  let database: FreshPostgresDatabase;
+  let bouncer: Awaited<ReturnType<typeof startPgBouncer>>;
+
+  beforeAll(async () => {
+    database = await createFreshPostgresDatabase('pgbouncer_migrate');
+    bouncer = await startPgBouncer({ host: database.host, port: database.port });
+  }, 60_000);
+
+  afterAll(async () => {
+    await bouncer?.stop();
+    await database?.drop();
+  }, 60_000);
+
+  it('six instances migrating an empty database at once: one applies each migration, the others wait; no lock is left behind', { timeout: 60_000 }, async () => {
+    const url = `postgres://postgres@127.0.0.1:${bouncer.port}/${database.name}?prepare=false`;
+    const handles = await Promise.all(Array.from({ length: 6 }, () => openDatabase({ kind: 'postgres', url }, { poolSize: 3 })));
+    try {
+      // A lock stranded on a server connection makes a later migrate wait forever: bounded here.
+      const migrateAll = () =>
+        Promise.race([
+          Promise.allSettled(handles.map((handle) => handle.migrate())),
+          new Promise<never>((_, reject) => setTimeout(() => reject(new Error('migrations still waiting after 20 s: a lock was left behind')), 20_000)),
+        ]);
+      const outcomes = await migrateAll();
+      expect(outcomes.filter((outcome) => outcome.status === 'rejected')).toEqual([]);
+      // A second round, as after a restart, applies nothing and does not wait on a stranded lock.
+      expect((await migrateAll()).filter((outcome) => outcome.status === 'rejected')).toEqual([]);
+    } finally {
+      await Promise.all(handles.map((handle) => handle.close()));
+    }
+    const journal = JSON.parse(readFileSync(new URL('../../drizzle/meta/_journal.json', import.meta.url), 'utf8')) as { entries: unknown[] };
+    const [{ applied, distinct }] = await database.sql<[{ applied: number; distinct: number }]>`
+      select count(*)::int as applied, count(distinct created_at)::int as distinct from drizzle.__drizzle_migrations`;
+    expect({ applied, distinct }).toEqual({ applied: journal.entries.length, distinct: journal.entries.length });
+    // A session-level lock taken through the bouncer stays on whichever server connection ran it.
+    const [{ held }] = await database.sql<[{ held: number }]>`select count(*)::int as held from pg_locks where locktype = 'advisory'`;
+    expect(held).toBe(0);
   });
 });
