@@ -142,3 +142,21 @@ describe('clientHintsOf', () => {
     expect(clientHintsOf(() => undefined)).toBeNull();
   });
 });
+
+describe('describeDevice remembers what it parsed', () => {
+  const chrome = 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36';
+
+  it('gives the same device again for the same agent and hints, never the same object, and tells hints apart', () => {
+    const first = describeDevice(chrome, null);
+    first.browser = 'changed by a caller';
+    expect(describeDevice(chrome, null)).toMatchObject({ browser: 'Chrome', os: 'Linux' });
+    const hinted = describeDevice(chrome, { brands: '"Microsoft Edge";v="131"', mobile: '?1', platform: '"Android"' });
+    expect(hinted).toMatchObject({ browser: 'Microsoft Edge', os: 'Android', type: 'mobile' });
+    expect(describeDevice(chrome, { brands: '"Google Chrome";v="131"', mobile: '?0', platform: '"Linux"' })).toMatchObject({ browser: 'Chrome', type: 'desktop' });
+  });
+
+  it('stays bounded: thousands of distinct agents, then the first again, still right', () => {
+    for (let i = 0; i < 5_000; i++) describeDevice(`${chrome} build/${i}`, null);
+    expect(describeDevice(chrome, null)).toMatchObject({ browser: 'Chrome', browserVersion: '131.0.0.0' });
+  });
+});
