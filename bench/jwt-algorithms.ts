@@ -1,4 +1,5 @@
 import { createPrivateKey, createPublicKey, createHmac, generateKeyPairSync, randomBytes, sign, timingSafeEqual, verify } from 'node:crypto';
+import { createSigner, createVerifier } from 'fast-jwt';
 import { exportJWK, generateKeyPair, importJWK, jwtVerify, SignJWT } from 'jose';
 
 /**
@@ -68,6 +69,13 @@ results.node_es256_verify = await time('node:crypto ES256 verify (ieee-p1363)', 
   if (!verify('sha256', Buffer.from(`${h}.${p}`), { key: esPublic, dsaEncoding: 'ieee-p1363' }, Buffer.from(s!, 'base64url'))) throw new Error('bad');
   return JSON.parse(Buffer.from(p!, 'base64url').toString());
 });
+const esPrivatePem = esPrivate.export({ format: 'pem', type: 'pkcs8' }).toString();
+const esPublicPem = esPublic.export({ format: 'pem', type: 'spki' }).toString();
+const fastEsSign = createSigner({ key: esPrivatePem, algorithm: 'ES256', kid: 'k1', header: { alg: 'ES256', typ: 'at+jwt' }, iss: 'gatehouse', aud: 'gatehouse', expiresIn: 900_000 });
+results.fastjwt_es256_sign = await time('fast-jwt ES256 sign', () => fastEsSign({ ...claims }));
+const fastEsVerify = createVerifier({ key: esPublicPem, algorithms: ['ES256'], allowedIss: 'gatehouse', allowedAud: 'gatehouse', complete: true, cache: false });
+const fastEsToken = fastEsSign({ ...claims });
+results.fastjwt_es256_verify = await time('fast-jwt ES256 verify', () => fastEsVerify(fastEsToken));
 // EdDSA
 const ed = generateKeyPairSync('ed25519');
 const edJose = await importJWK(ed.privateKey.export({ format: 'jwk' }) as never, 'EdDSA');
@@ -83,4 +91,9 @@ results.node_eddsa_verify = await time('node:crypto EdDSA verify', () => {
   if (!verify(null, Buffer.from(`${h}.${p}`), ed.publicKey, Buffer.from(s!, 'base64url'))) throw new Error('bad');
   return JSON.parse(Buffer.from(p!, 'base64url').toString());
 });
+const fastEdSign = createSigner({ key: ed.privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(), algorithm: 'EdDSA', kid: 'k1', header: { alg: 'EdDSA', typ: 'at+jwt' }, iss: 'gatehouse', aud: 'gatehouse', expiresIn: 900_000 });
+results.fastjwt_eddsa_sign = await time('fast-jwt EdDSA sign', () => fastEdSign({ ...claims }));
+const fastEdVerify = createVerifier({ key: ed.publicKey.export({ format: 'pem', type: 'spki' }).toString(), algorithms: ['EdDSA'], allowedIss: 'gatehouse', allowedAud: 'gatehouse', complete: true, cache: false });
+const fastEdToken = fastEdSign({ ...claims });
+results.fastjwt_eddsa_verify = await time('fast-jwt EdDSA verify', () => fastEdVerify(fastEdToken));
 console.log(JSON.stringify({ iterations: ITERATIONS, us_per_call: Object.fromEntries(Object.entries(results).map(([k, v]) => [k, Math.round(v * 10) / 10])) }));

@@ -1,13 +1,5 @@
-import {
-  calculateJwkThumbprint,
-  exportJWK,
-  exportPKCS8,
-  generateKeyPair,
-  importJWK,
-  importPKCS8,
-  type CryptoKey,
-  type JWK,
-} from 'jose';
+import { createPublicKey, type JsonWebKey } from 'node:crypto';
+import { calculateJwkThumbprint, exportJWK, exportPKCS8, generateKeyPair, type JWK } from 'jose';
 import type { Clock } from '../clock';
 import type { Database } from '../db/client';
 import {
@@ -67,8 +59,10 @@ export type RotationOutcome =
 
 interface LoadedKey {
   row: SigningKeyRow;
-  verifyKey: Promise<CryptoKey>;
-  signKey?: Promise<CryptoKey>;
+  /** SPKI PEM, what fast-jwt verifies with (server/domain/tokens.ts). */
+  publicKeyPem: string;
+  /** PKCS#8 PEM, unsealed on first use, kept in memory only. */
+  privateKeyPem?: string;
 }
 
 /**
@@ -125,7 +119,7 @@ export function createSigningKeyStore(options: SigningKeyStoreOptions) {
       if (!publishedAt(row, now)) continue;
       const known = keys.get(row.id);
       // Rows change only in retiresAt; the imported keys are kept.
-      next.set(row.id, known ? { ...known, row } : { row, verifyKey: importJWK(row.publicJwk as JWK, row.algorithm) as Promise<CryptoKey> });
+      next.set(row.id, known ? { ...known, row } : { row, publicKeyPem: publicKeyPemOf(row.publicJwk as JWK) });
     }
     keys = next;
     loadedAt = now;
@@ -200,7 +194,7 @@ export function createSigningKeyStore(options: SigningKeyStoreOptions) {
     algorithm,
 
     /** The key to sign with now; creates the first key if the table has none. */
-    async signingKey(): Promise<{ kid: string; key: CryptoKey }> {
+    async signingKey(): Promise<{ kid: string; algorithm: AsymmetricAlgorithm; privateKeyPem: string }> {
       await fresh(RELOAD_INTERVAL_MS);
       let key = signingKeyAt(clock.now().getTime());
       if (!key) {
@@ -209,12 +203,12 @@ export function createSigningKeyStore(options: SigningKeyStoreOptions) {
         key = signingKeyAt(clock.now().getTime());
         if (!key) throw new Error('no signing key is active');
       }
-      key.signKey ??= unsealPrivateKey(key.row);
-      return { kid: key.row.id, key: await key.signKey };
+      key.privateKeyPem ??= unseal(sealingKey, key.row.id, key.row.privateKeyCiphertext).toString('utf8');
+      return { kid: key.row.id, algorithm: key.row.algorithm as AsymmetricAlgorithm, privateKeyPem: key.privateKeyPem };
     },
 
     /** The public key for a kid this service published and still accepts, or null. */
-    async verificationKey(kid: string): Promise<{ algorithm: AsymmetricAlgorithm; key: CryptoKey } | null> {
+    async verificationKey(kid: string): Promise<{ algorithm: AsymmetricAlgorithm; publicKeyPem: string } | null> {
       await fresh(RELOAD_INTERVAL_MS);
       let key = keys.get(kid);
       if (!key) {
@@ -222,7 +216,7 @@ export function createSigningKeyStore(options: SigningKeyStoreOptions) {
         key = keys.get(kid);
       }
       if (!key || !publishedAt(key.row, clock.now().getTime())) return null;
-      return { algorithm: key.row.algorithm as AsymmetricAlgorithm, key: await key.verifyKey };
+      return { algorithm: key.row.algorithm as AsymmetricAlgorithm, publicKeyPem: key.publicKeyPem };
     },
 
     /** The JWKS: every key that may have signed a live token, and the next one. */
@@ -263,10 +257,10 @@ export function createSigningKeyStore(options: SigningKeyStoreOptions) {
     },
   };
 
-  async function unsealPrivateKey(row: SigningKeyRow): Promise<CryptoKey> {
-    const pem = unseal(sealingKey, row.id, row.privateKeyCiphertext).toString('utf8');
-    return importPKCS8(pem, row.algorithm);
-  }
+}
+
+function publicKeyPemOf(jwk: JWK): string {
+  return createPublicKey({ key: jwk as JsonWebKey, format: 'jwk' }).export({ type: 'spki', format: 'pem' }).toString();
 }
 
 export type SigningKeyStore = ReturnType<typeof createSigningKeyStore>;

@@ -1,5 +1,5 @@
 import { createHmac, createPublicKey } from 'node:crypto';
-import { decodeJwt, decodeProtectedHeader, exportJWK, generateKeyPair, SignJWT, type JWTPayload } from 'jose';
+import { decodeJwt, decodeProtectedHeader, exportJWK, generateKeyPair, importPKCS8, SignJWT, type JWTPayload } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectStatus, login, registerAccount, type Account } from '../helpers/fixtures';
 import { startGatehouse, type Gatehouse, type HttpResult } from '../helpers/harness';
@@ -35,8 +35,10 @@ for (const algorithm of ['ES256', 'EdDSA'] as const) {
       expect(result.body.message).not.toMatch(/expired/i);
     };
     const freshClaims = async () => decodeJwt((await login(gate, alice)).accessToken);
+    /** The server's current private key, as the store unseals it (PKCS#8), imported for signing here. */
+    const serverKey = async () => importPKCS8((await gate.deps.signingKeys!.signingKey()).privateKeyPem, algorithm);
     const serverSign = async (claims: JWTPayload, header: Header = {}) => {
-      const { key } = await gate.deps.signingKeys!.signingKey();
+      const key = await serverKey();
       return new SignJWT(claims).setProtectedHeader({ alg: algorithm, typ: 'at+jwt', kid, ...header } as never).sign(key);
     };
 
@@ -99,7 +101,7 @@ for (const algorithm of ['ES256', 'EdDSA'] as const) {
             token = await serverSign(claims, extra);
           } catch {
             // jose will not sign some of these (crit): sign the bytes by hand with the server key.
-            const { key } = await gate.deps.signingKeys!.signingKey();
+            const key = await serverKey();
             const input = `${base64url({ alg: algorithm, typ: 'at+jwt', kid, ...extra })}.${base64url(claims)}`;
             const params = algorithm === 'ES256' ? { name: 'ECDSA', hash: 'SHA-256' } : { name: 'Ed25519' };
             const signature = Buffer.from(await crypto.subtle.sign(params, key as never, new TextEncoder().encode(input))).toString('base64url');

@@ -11,6 +11,7 @@ import {
   exportSPKI,
   generateKeyPair,
   importJWK,
+  importPKCS8,
   jwtVerify,
   SignJWT,
   type JWK,
@@ -275,7 +276,8 @@ describe('verifying Gatehouse access tokens elsewhere (ES256, published keys)', 
    * one thing changed, never the signature. The control must verify, or the rest prove nothing.
    */
   async function signAsGatehouse(header: Record<string, unknown>, payload: JWTPayload): Promise<string> {
-    const { kid, key } = await gate.deps.signingKeys!.signingKey();
+    const { kid, privateKeyPem } = await gate.deps.signingKeys!.signingKey();
+    const key = await importPKCS8(privateKeyPem, 'ES256');
     const input = `${base64url({ alg: 'ES256', typ: 'at+jwt', kid, ...header })}.${base64url(payload)}`;
     const signature = await crypto.subtle.sign({ name: 'ECDSA', hash: 'SHA-256' }, key, new TextEncoder().encode(input));
     return `${input}.${Buffer.from(signature).toString('base64url')}`;
