@@ -155,9 +155,9 @@ export function validatePlan(accessTokens: string[]) {
 }
 
 /** The no-op procedure (BENCH_FLOOR_PROCEDURE), with refresh's body: what the app costs before any work. */
-export function floorPlan() {
+export function floorPlan(path: '/auth/bench/noop' | '/auth/bench/noop-query' = '/auth/bench/noop') {
   return (connection: number): ConnectionPlan => ({
-    path: '/auth/bench/noop',
+    path,
     body: () => JSON.stringify({ refresh_token: `bench-token-${connection}-0123456789abcdefghijklmnopqrstu` }),
   });
 }

@@ -1,4 +1,4 @@
-// `npx tsx bench/profile-one.ts validate|refresh|sessions|revoke|floor [seconds] [profile dir]`: one operation of Gatehouse under
+// `npx tsx bench/profile-one.ts validate|refresh|sessions|revoke|floor|floor-query [seconds] [profile dir]`: one operation of Gatehouse under
 // load on a database of its own, its CPU per call, and with a folder a CPU profile (not part of `npm run bench`).
 import { randomBytes } from 'node:crypto';
 import postgres from 'postgres';
@@ -35,6 +35,7 @@ try {
   const allocate = new SeededUserAllocator(seed, 2000);
   const plan = async () => {
     if (which === 'floor') return floorPlan();
+    if (which === 'floor-query') return floorPlan('/auth/bench/noop-query');
     if (which === 'refresh') return refreshChainPlan('rest', allocate.sessions(32));
     if (which === 'sessions' || which === 'revoke') {
       const users = allocate.users(32);

@@ -150,6 +150,8 @@ async function main() {
   const refreshTrpc = await measure(() => refreshOver('trpc'), gatehouse.pid);
   // What the app costs before any work: the no-op procedure, same middlewares, adapter and body.
   const { result: floorArm } = await runArm('floor: no-op procedure', gatehouseTarget, floorPlan());
+  // The floor and one prepared lookup: what a single round trip to PostgreSQL adds.
+  const { result: floorQueryArm } = await runArm('floor + one statement', gatehouseTarget, floorPlan('/auth/bench/noop-query'));
   // Caller resolution by Bearer token: verify the access token, read its session, user and organization.
   const validatorTokens = await Promise.all(allocate.users(connections).map((sessions) => signIn(sessions[0]!)));
   const { result: validate } = await runArm('validate rest (/auth/me)', gatehouseTarget, validatePlan(validatorTokens));
@@ -263,7 +265,7 @@ async function main() {
   };
   const floorUs = cpuOf(floorArm);
   const overFloor = (result: ScenarioResult) => (floorUs && cpuOf(result) !== null ? ratio(cpuOf(result)!, floorUs) : null);
-  const cpuRatios = { refresh: overFloor(refreshRest), validate: overFloor(validate) };
+  const cpuRatios = { refresh: overFloor(refreshRest), validate: overFloor(validate), oneStatement: overFloor(floorQueryArm) };
   printRatios([
     ['validate ÷ Better Auth get-session', versus.validate, 'target ≥ 2'],
     ['sessions list ÷ Better Auth', versus.list, 'target ≥ 2'],
@@ -271,6 +273,7 @@ async function main() {
     ['sign-in ÷ Better Auth', versus.login, 'argon2id against scrypt'],
     ['refresh server CPU ÷ floor arm', cpuRatios.refresh, 'target ≤ 1.6'],
     ['validate server CPU ÷ floor arm', cpuRatios.validate, 'target ≤ 1.5'],
+    ['floor + one statement ÷ floor arm', cpuRatios.oneStatement, 'the least any call that reads the database costs'],
   ]);
   // What the targets leave the server, when the machine's cores are shared by Gatehouse,
   // PostgreSQL and the load generator: a refresh rate R costs R × (server + PostgreSQL + load
@@ -338,8 +341,10 @@ async function main() {
     ratio_login_to_better_auth: versus.login,
     ratio_refresh_cpu_to_floor: cpuRatios.refresh,
     ratio_validate_cpu_to_floor: cpuRatios.validate,
+    ratio_one_statement_cpu_to_floor: cpuRatios.oneStatement,
     server_us_per_call: {
       floor: floorUs,
+      floor_one_statement: cpuOf(floorQueryArm),
       validate: cpuOf(validate),
       refresh: cpuOf(refreshRest),
       refresh_trpc: cpuOf(refreshTrpc),

@@ -28,16 +28,21 @@ describe('the benchmark floor procedure', () => {
     expect(result.body.refresh_token).toBe('some-token');
     expect(typeof result.body.access_token).toBe('string');
     expectStatus(await bench.post('/auth/bench/noop', { refresh_token: '' }), 400);
+    const queried = await bench.post('/auth/bench/noop-query', { refresh_token: 'some-token' });
+    expectStatus(queried, 200);
+    expect(queried.body.refresh_token).toBe('some-token');
   });
 
   it('is a 404 like any unknown path when off, over REST and tRPC, and is in no OpenAPI document', async () => {
     const off = await plain.post('/auth/bench/noop', { refresh_token: 'some-token' });
     expectStatus(off, 404);
+    expectStatus(await plain.post('/auth/bench/noop-query', { refresh_token: 'some-token' }), 404);
     expectStatus(await plain.post('/trpc/bench.noop', { refresh_token: 'some-token' }), 404);
     expectStatus(await bench.post('/trpc/bench.noop', { refresh_token: 'some-token' }), 404);
     for (const gatehouse of [plain, bench]) {
       const document = (await (await fetch(`${gatehouse.url}/openapi.json`)).json()) as { paths: Record<string, unknown> };
       expect(Object.keys(document.paths)).not.toContain('/auth/bench/noop');
+      expect(Object.keys(document.paths)).not.toContain('/auth/bench/noop-query');
     }
   });
 });

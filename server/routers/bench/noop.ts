@@ -1,4 +1,7 @@
 import { randomBytes } from 'node:crypto';
+import { eq, sql } from 'drizzle-orm';
+import { preparedFor } from '../../db/queries/prepared';
+import { organizations } from '../../db/schema';
 import { authResponse } from '../common.schema';
 import { refreshTokenInput } from '../auth/auth.schema';
 import { publicProcedure, router } from '../../trpc/init';
@@ -21,4 +24,25 @@ export const benchFloorRouter = router({
     .input(refreshTokenInput)
     .output(authResponse)
     .mutation(({ input }) => ({ access_token: ACCESS_TOKEN_STAND_IN, refresh_token: input.refresh_token })),
+  /**
+   * The floor plus one round trip to the database: one prepared primary-key lookup that finds
+   * nothing. Every operation that reads or writes a session needs at least this much; its CPU
+   * above the floor is what one statement costs the app (the driver, drizzle, the socket).
+   */
+  noopQuery: publicProcedure
+    .meta({ openapi: { method: 'POST', path: '/auth/bench/noop-query', tags: ['bench'], summary: 'One lookup, nothing else (benchmark only)' } })
+    .input(refreshTokenInput)
+    .output(authResponse)
+    .mutation(async ({ ctx, input }) => {
+      await organizationLookup(ctx.deps.db).execute({ id: input.refresh_token });
+      return { access_token: ACCESS_TOKEN_STAND_IN, refresh_token: input.refresh_token };
+    }),
 });
+
+const organizationLookup = preparedFor((db) =>
+  db
+    .select({ id: organizations.id })
+    .from(organizations)
+    .where(eq(organizations.id, sql.placeholder('id')))
+    .prepare('bench_floor_lookup'),
+);
