@@ -75,6 +75,23 @@ for (const algorithm of ['ES256', 'EdDSA'] as const) {
       expectRefused(await me(`${header}.${base64url({ ...claims, exp: claims.exp + 3600 })}.${signature}`));
     });
 
+    it('the signed token with anything more in a segment (padding, a stray character, a fourth segment): 401', async () => {
+      const token = await serverSign(await freshClaims());
+      expectStatus(await me(token), 200);
+      const [header, payload, signature] = token.split('.');
+      for (const altered of [
+        `${token}=`,
+        `${token}!`,
+        `${header}.${payload}.${signature}.`,
+        `${header}.${payload}=.${signature}`,
+        `${header}=.${payload}.${signature}`,
+        `${header}.${payload}.${signature!.slice(0, 20)} ${signature!.slice(20)}`,
+        `${header}.${payload}.${signature}${'A'.repeat(4)}`,
+      ]) {
+        expectRefused(await me(altered));
+      }
+    });
+
     it('an expired token signed with the right key: 401 access_token_expired', async () => {
       const now = Math.floor(gate.clock.now().getTime() / 1000);
       const result = await me(await serverSign({ ...(await freshClaims()), iat: now - 3600, exp: now - 1 }));
