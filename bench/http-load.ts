@@ -10,7 +10,8 @@ export interface ConnectionPlan {
   path: string;
   headers?: Record<string, string>;
   body: () => string;
-  onResponse?: (status: number, body: string) => void;
+  /** False when a 2xx answer did not do the job (Better Auth answers 200 `null` for no session): counted as an error. */
+  onResponse?: (status: number, body: string) => boolean | void;
 }
 
 export const JSON_HEADERS = { 'content-type': 'application/json', 'user-agent': BENCH_USER_AGENT };
@@ -24,6 +25,9 @@ export async function loadHttp(
   planFor: (connection: number) => ConnectionPlan,
 ): Promise<ScenarioResult> {
   let nextConnection = 0;
+  // The first few failed answers, to say what went wrong (a run with errors fails).
+  const failures: string[] = [];
+  let unusable = 0;
   const result = await autocannon({
     url: baseUrl,
     connections,
@@ -39,19 +43,28 @@ export async function loadHttp(
           path: plan.path,
           headers: plan.method === 'GET' ? { 'user-agent': BENCH_USER_AGENT, ...plan.headers } : { ...JSON_HEADERS, ...plan.headers },
           setupRequest: (request) => (plan.method === 'GET' ? request : { ...request, body: plan.body() }),
-          onResponse: (status, body) => plan.onResponse?.(status, body),
+          onResponse: (status, body) => {
+            if ((status < 200 || status > 299) && failures.length < 3) failures.push(`${status} ${String(body).slice(0, 300)}`);
+            if (plan.onResponse?.(status, body) === false && status >= 200 && status <= 299) {
+              unusable++;
+              if (failures.length < 3) failures.push(`${status} ${String(body).slice(0, 300)}`);
+            }
+          },
         },
       ]);
     },
   });
+  if (result.non2xx + result.errors + unusable > 0) {
+    console.log(`[bench] ${name}: ${result.non2xx} non-2xx answers, ${unusable} 2xx answers that did not do the job, ${result.errors} request errors (${result.timeouts} timeouts); first: ${failures.join(' | ') || 'none seen'}`);
+  }
   // Only answers that did the job count: a 401 or a 500 is often quicker than the real thing.
   return {
     name,
-    rps: result['2xx'] / result.duration,
+    rps: (result['2xx'] - unusable) / result.duration,
     p50Ms: result.latency.p50,
     p99Ms: result.latency.p99,
-    errors: result.non2xx + result.errors,
-    requests: result['2xx'],
+    errors: result.non2xx + result.errors + unusable,
+    requests: result['2xx'] - unusable,
   };
 }
 
@@ -194,6 +207,8 @@ export function betterAuthGetPlan(path: string, cookies: string[]) {
     path,
     headers: { cookie: cookies[connection % cookies.length]! },
     body: () => '',
+    // get-session answers 200 `null` when the cookie names no live session, list-sessions `[]`.
+    onResponse: (status, body) => status !== 200 || (body !== 'null' && body !== '[]' && body.length > 2),
   });
 }
 
