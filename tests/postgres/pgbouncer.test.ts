@@ -206,7 +206,9 @@ describe('migrations through PgBouncer in transaction mode', () => {
       select count(*)::int as applied, count(distinct created_at)::int as distinct from drizzle.__drizzle_migrations`;
     expect({ applied, distinct }).toEqual({ applied: journal.entries.length, distinct: journal.entries.length });
     // A session-level lock taken through the bouncer stays on whichever server connection ran it.
-    const [{ held }] = await database.sql<[{ held: number }]>`select count(*)::int as held from pg_locks where locktype = 'advisory'`;
+    // pg_locks is the whole server's: only this database's locks count (other files run beside).
+    const [{ held }] = await database.sql<[{ held: number }]>`select count(*)::int as held from pg_locks
+      where locktype = 'advisory' and database = (select oid from pg_database where datname = current_database())`;
     expect(held).toBe(0);
   });
 });
