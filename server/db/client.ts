@@ -22,6 +22,8 @@ export interface DatabaseHandle {
   /** When the database could not be used, as this process saw it (the refresh grace window does not run then). */
   health: DatabaseHealth;
   close(): Promise<void>;
+  /** PGlite only: its data directory as a tarball, to start another instance from (tests start from a migrated one). */
+  dumpDataDir?(): Promise<Blob>;
 }
 
 const MIGRATIONS_FOLDER = new URL('../../drizzle', import.meta.url).pathname;
@@ -53,7 +55,7 @@ async function migrateInOneTransaction(sql: postgres.Sql): Promise<void> {
 
 export async function openDatabase(
   target: DatabaseTarget,
-  options: { poolSize?: number; timeoutSeconds?: number } = {},
+  options: { poolSize?: number; timeoutSeconds?: number; /** In-memory PGlite: start from this dumped data directory. */ pgliteImage?: Blob } = {},
 ): Promise<DatabaseHandle> {
   if (target.kind === 'postgres') {
     const pool = createPostgresPool(target.url, { max: options.poolSize ?? 10, timeoutSeconds: options.timeoutSeconds ?? 5 });
@@ -84,7 +86,7 @@ export async function openDatabase(
     mkdirSync(target.dir, { recursive: true });
     client = await PGlite.create(target.dir);
   } else {
-    client = await PGlite.create();
+    client = await PGlite.create(options.pgliteImage ? { loadDataDir: options.pgliteImage } : {});
   }
   const pgliteDb = drizzlePglite(client, { schema });
   const db = pgliteDb as unknown as Database;
@@ -101,6 +103,9 @@ export async function openDatabase(
     },
     async close() {
       await client.close();
+    },
+    async dumpDataDir() {
+      return (await client.dumpDataDir('none')) as Blob;
     },
   };
 }
