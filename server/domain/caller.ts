@@ -1,7 +1,7 @@
 import { findApiKeyWithOwnerByHash, touchApiKeyLastUsed } from '../db/queries/api-keys';
 import type { OrganizationRow } from '../db/queries/organizations';
 import { findSessionWithOwner, touchSessionLastAccessed } from '../db/queries/sessions';
-import type { UserRow } from '../db/queries/users';
+import type { CallerUserRow } from '../db/queries/users';
 import { AppError } from '../errors';
 import type { Deps } from './deps';
 import { assertOrganizationActive } from './organizations';
@@ -15,7 +15,7 @@ export type Caller =
   | { kind: 'anonymous' }
   | {
       kind: 'user';
-      user: UserRow;
+      user: CallerUserRow;
       organization: OrganizationRow;
       /** Set when the call carries a Bearer access token: the "current session". */
       sessionId: string | null;

@@ -4,7 +4,7 @@ import { apiKeys, organizations, users } from '../schema';
 import type { OrganizationRow } from './organizations';
 import { isoTime, preparedFor } from './prepared';
 import { timestampParam } from './raw';
-import type { UserRow } from './users';
+import { callerUserColumns, type CallerUserRow } from './users';
 
 export type ApiKeyRow = typeof apiKeys.$inferSelect;
 export type NewApiKeyRow = typeof apiKeys.$inferInsert;
@@ -17,7 +17,7 @@ export async function insertApiKey(db: Database, row: NewApiKeyRow): Promise<Api
 /** Caller resolution by API key: every call with x-api-key runs it. */
 const apiKeyWithOwner = preparedFor((db) =>
   db
-    .select({ apiKey: apiKeys, user: users, organization: organizations })
+    .select({ apiKey: apiKeys, user: callerUserColumns, organization: organizations })
     .from(apiKeys)
     .innerJoin(users, eq(users.id, apiKeys.userId))
     .innerJoin(organizations, eq(organizations.id, apiKeys.organizationId))
@@ -28,7 +28,7 @@ const apiKeyWithOwner = preparedFor((db) =>
 export async function findApiKeyWithOwnerByHash(
   db: Database,
   keyHash: string,
-): Promise<{ apiKey: ApiKeyRow; user: UserRow; organization: OrganizationRow } | null> {
+): Promise<{ apiKey: ApiKeyRow; user: CallerUserRow; organization: OrganizationRow } | null> {
   const [row] = await apiKeyWithOwner(db).execute({ keyHash });
   return row ?? null;
 }

@@ -4,7 +4,7 @@ import { organizations, refreshTokens, sessions, users } from '../schema';
 import type { OrganizationRow } from './organizations';
 import { isoTime, preparedFor } from './prepared';
 import { preparedQuery } from './raw';
-import type { UserRow } from './users';
+import { callerUserColumns, type CallerUserRow } from './users';
 
 export type SessionRow = typeof sessions.$inferSelect;
 export type NewSessionRow = typeof sessions.$inferInsert;
@@ -28,7 +28,12 @@ export async function insertSessionWithRefreshToken(
 /** Caller resolution by Bearer token: every signed-in call runs it. */
 const sessionWithOwner = preparedFor((db) =>
   db
-    .select({ session: sessions, user: users, organization: organizations })
+    .select({
+      // What deciding whether the session is live needs (sessionEndReason), nothing more.
+      session: { id: sessions.id, revokedAt: sessions.revokedAt, expiresAt: sessions.expiresAt, lastAccessedAt: sessions.lastAccessedAt },
+      user: callerUserColumns,
+      organization: organizations,
+    })
     .from(sessions)
     .innerJoin(users, eq(users.id, sessions.userId))
     .innerJoin(organizations, eq(organizations.id, sessions.organizationId))
@@ -39,7 +44,7 @@ const sessionWithOwner = preparedFor((db) =>
 export async function findSessionWithOwner(
   db: Database,
   sessionId: string,
-): Promise<{ session: SessionRow; user: UserRow; organization: OrganizationRow } | null> {
+): Promise<{ session: Pick<SessionRow, 'id' | 'revokedAt' | 'expiresAt' | 'lastAccessedAt'>; user: CallerUserRow; organization: OrganizationRow } | null> {
   const [row] = await sessionWithOwner(db).execute({ sessionId });
   return row ?? null;
 }

@@ -4,6 +4,13 @@ import { organizations, users } from '../schema';
 import type { OrganizationRow } from './organizations';
 
 export type UserRow = typeof users.$inferSelect;
+
+/**
+ * What a caller carries of its user (and `/auth/me` shows): never the password hash. The caller
+ * lookups (by Bearer token and by API key) select only these columns.
+ */
+export type CallerUserRow = Pick<UserRow, 'id' | 'email' | 'name' | 'createdAt'>;
+export const callerUserColumns = { id: users.id, email: users.email, name: users.name, createdAt: users.createdAt };
 export type NewUserRow = typeof users.$inferInsert;
 
 export async function insertUser(db: Database, row: NewUserRow): Promise<UserRow> {
