@@ -46,9 +46,9 @@ async function main() {
   if (config.benchFloorProcedure) logger.warn('BENCH_FLOOR_PROCEDURE=true: serving the benchmark no-op POST /auth/bench/noop');
   const stopPurge = schedulePurge(deps, {
     intervalSeconds: config.cleanupIntervalSeconds,
-    onResult: ({ sessionsPurged, auditEventsPurged, ranHere }) => {
+    onResult: ({ sessionsPurged, auditEventsPurged, signingKeysPurged, ranHere }) => {
       // "ranHere: false" means another instance held the job lock and did the work.
-      logger.info({ sessionsPurged, auditEventsPurged, ranHere }, 'purge of ended sessions');
+      logger.info({ sessionsPurged, auditEventsPurged, signingKeysPurged, ranHere }, 'purge of ended sessions');
     },
     onError: (error) => logger.error({ err: error }, 'purge of ended sessions failed'),
   });

@@ -195,13 +195,15 @@ export const COMMANDS: Record<string, Command> = {
   },
 
   cleanup: {
-    summary: 'Delete sessions (and their refresh tokens) that ended longer ago than SESSION_RETENTION_SECONDS',
+    summary: 'Delete sessions (and their refresh tokens) that ended longer ago than SESSION_RETENTION_SECONDS, old audit events and retired signing keys',
     flags: [],
     parse: async () => ({}),
     async run(deps) {
-      const { sessionsPurged, ranHere } = await purgeEndedSessions(deps);
-      const text = ranHere ? `Purged ${sessionsPurged} ended session(s)` : 'Another instance is running the cleanup right now; nothing done';
-      return { text, json: { sessionsPurged, ranHere } };
+      const { sessionsPurged, auditEventsPurged, signingKeysPurged, ranHere } = await purgeEndedSessions(deps);
+      const text = ranHere
+        ? `Purged ${sessionsPurged} ended session(s), ${auditEventsPurged} audit event(s) past retention, ${signingKeysPurged} retired signing key(s)`
+        : 'Another instance is running the cleanup right now; nothing done';
+      return { text, json: { sessionsPurged, auditEventsPurged, signingKeysPurged, ranHere } };
     },
   },
 

@@ -16,6 +16,7 @@ const DAY_MS = 24 * 60 * 60 * 1000;
 export interface PurgeResult {
   sessionsPurged: number;
   auditEventsPurged: number;
+  signingKeysPurged: number;
   ranHere: boolean;
 }
 
@@ -39,15 +40,15 @@ export async function purgeEndedSessions(deps: Deps): Promise<PurgeResult> {
     // A known sign-in address counts for 30 days; after that its row is only personal data.
     await deleteKnownSignInAddressesBefore(tx, new Date(now - KNOWN_ADDRESS_DAYS * DAY_MS));
     // A signing key no live token can carry goes, private half included (a day after it could).
-    await deleteSigningKeysRetiredBefore(
+    const signingKeysPurged = await deleteSigningKeysRetiredBefore(
       tx,
       new Date(now - (deps.config.accessTokenTtlSeconds + CLOCK_SKEW_SECONDS) * 1000 - DAY_MS),
     );
     // The rate limiter keeps its own time (the wall clock), so its counters are judged by it too.
     await deleteExpiredRateLimitCounters(tx, new Date(Date.now() - RATE_LIMIT_COUNTER_GRACE_MS));
-    return { sessionsPurged, auditEventsPurged };
+    return { sessionsPurged, auditEventsPurged, signingKeysPurged };
   });
-  return outcome.ran ? { ...outcome.result, ranHere: true } : { sessionsPurged: 0, auditEventsPurged: 0, ranHere: false };
+  return outcome.ran ? { ...outcome.result, ranHere: true } : { sessionsPurged: 0, auditEventsPurged: 0, signingKeysPurged: 0, ranHere: false };
 }
 
 const RATE_LIMIT_COUNTER_GRACE_MS = 60 * 60 * 1000;

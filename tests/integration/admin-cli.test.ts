@@ -233,7 +233,7 @@ describe('npm run admin', { timeout: 120_000 }, () => {
     expect(sessions.map((session: { userAgent: string }) => session.userAgent)).toEqual(['admin-cli test']);
     const cleanup = await spawnAdmin(['cleanup', '--json']);
     expect(cleanup.code, cleanup.stderr).toBe(0);
-    expect(JSON.parse(cleanup.stdout)).toEqual({ sessionsPurged: 1, ranHere: true });
+    expect(JSON.parse(cleanup.stdout)).toEqual({ sessionsPurged: 1, auditEventsPurged: 0, signingKeysPurged: 0, ranHere: true });
   });
 
   it('rotate-signing-key publishes a new key at once, which signs ten minutes later; a second run reports the one under way', async () => {

@@ -38,7 +38,7 @@ describe('purging ended sessions', () => {
     expectStatus(live, 200);
     gate.clock.advanceSeconds(2 * DAY);
     const result = await purgeEndedSessions(gate.deps);
-    expect(result).toEqual({ sessionsPurged: 1, auditEventsPurged: 0, ranHere: true });
+    expect(result).toEqual({ sessionsPurged: 1, auditEventsPurged: 0, signingKeysPurged: 0, ranHere: true });
     expect(await countSessions()).toBe(before - 1);
     expectStatus(await gate.post('/auth/refresh', { refresh_token: live.body.refresh_token }), 200);
     const purged = await gate.post('/auth/refresh', { refresh_token: ended.refreshToken });
@@ -52,7 +52,7 @@ describe('purging ended sessions', () => {
       try {
         await other.begin(async (tx) => {
           await tx`select pg_advisory_xact_lock(hashtext(${PURGE_LOCK_NAME}))`;
-          expect(await purgeEndedSessions(gate.deps)).toEqual({ sessionsPurged: 0, auditEventsPurged: 0, ranHere: false });
+          expect(await purgeEndedSessions(gate.deps)).toEqual({ sessionsPurged: 0, auditEventsPurged: 0, signingKeysPurged: 0, ranHere: false });
         });
         expect((await purgeEndedSessions(gate.deps)).ranHere).toBe(true);
       } finally {

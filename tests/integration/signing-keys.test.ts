@@ -203,7 +203,7 @@ describe('signing keys and their rotation', { timeout: 90_000 }, () => {
     // The purge deletes it, private half included, a day later.
     expect((await keyRows(gate)).map((row) => row.id)).toContain(first!.kid);
     gate.clock.advanceSeconds(DAY + 1);
-    await purgeEndedSessions(gate.deps);
+    expect(await purgeEndedSessions(gate.deps)).toMatchObject({ signingKeysPurged: 1, ranHere: true });
     expect((await keyRows(gate)).map((row) => row.id)).toEqual([rotated.kid]);
   });
 
