@@ -1,4 +1,6 @@
 import { createRemoteJWKSet, customFetch, decodeProtectedHeader, errors, jwtVerify, type JWTVerifyGetKey } from 'jose';
+import { createIntrospection, type IntrospectionSettings } from './introspection-cache.js';
+import { GatehouseVerificationError } from './verification-error.js';
 
 /**
  * Access-token verification for resource servers: the backends that receive a Gatehouse access
@@ -17,43 +19,11 @@ const ALLOWED_HEADER_PARAMETERS = new Set(['alg', 'typ', 'kid']);
 const REQUIRED_CLAIMS = ['sub', 'sid', 'org', 'exp', 'iat', 'jti', 'iss', 'aud'];
 /** The JWKS is served with max-age=300: keep it no longer. */
 const JWKS_CACHE_MAX_AGE_MS = 300_000;
-const DEFAULT_INTROSPECTION_CACHE_SECONDS = 30;
-const DEFAULT_INTROSPECTION_CACHE_ENTRIES = 10_000;
 const DEFAULT_TIMEOUT_MS = 5_000;
 const MAX_TOKEN_LENGTH = 8192;
 
-export type GatehouseVerificationReason =
-  /** Middleware only: no `Authorization: Bearer` header. */
-  | 'authentication_required'
-  /** Not a Gatehouse access token: malformed, forged, tampered, another issuer or audience, an unexpected algorithm or header. */
-  | 'invalid_access_token'
-  | 'access_token_expired'
-  /** Signed and unexpired, but introspection says its session has ended (or it is not of the key's organization). */
-  | 'session_revoked'
-  /** Introspection is configured and Gatehouse could not be asked (unreachable, slow, refused the API key): fail closed. */
-  | 'introspection_unavailable'
-  /** The published keys could not be fetched, so nothing can be verified. */
-  | 'keys_unavailable';
-
-export class GatehouseVerificationError extends Error {
-  override name = 'GatehouseVerificationError';
-  constructor(
-    readonly reason: GatehouseVerificationReason,
-    message: string = MESSAGES[reason],
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-  }
-}
-
-const MESSAGES: Record<GatehouseVerificationReason, string> = {
-  authentication_required: 'Authentication required: send Authorization: Bearer <access_token>',
-  invalid_access_token: 'Invalid access token',
-  access_token_expired: 'Access token has expired',
-  session_revoked: 'Session has been revoked',
-  introspection_unavailable: 'Gatehouse could not be asked whether the session is live; retry shortly',
-  keys_unavailable: "Gatehouse's signing keys could not be fetched; retry shortly",
-};
+export { GatehouseVerificationError, type GatehouseVerificationReason } from './verification-error.js';
+export type { IntrospectionSettings } from './introspection-cache.js';
 
 /** What a verified access token says. */
 export interface GatehouseClaims {
@@ -83,15 +53,7 @@ export interface GatehouseVerifierOptions {
    * key of the organization whose tokens this server accepts; tokens of other organizations
    * are then refused (`session_revoked`: introspection does not tell them apart).
    */
-  introspection?: {
-    apiKey: string;
-    /** How long an answer is reused for the same token. Default 30; 0 asks every time. */
-    cacheSeconds?: number;
-    /** At most this many answers are kept (the oldest go first). Default 10 000. */
-    maxEntries?: number;
-    /** Default 5000. */
-    timeoutMs?: number;
-  };
+  introspection?: IntrospectionSettings;
   /** Seconds of clock difference with Gatehouse tolerated on `exp`. Default 0. */
   clockToleranceSeconds?: number;
   /** The JWKS cache: kept `cacheMaxAgeMs` (default 300 000), refetched on an unknown kid at most every `cooldownMs` (default 30 000). */
@@ -123,8 +85,6 @@ export interface GatehouseVerifier {
    */
   middleware(): (req: VerifierRequest, res: VerifierResponse, next: VerifierNext) => void;
 }
-
-type IntrospectionAnswer = { active: true } | { active: false };
 
 export function createGatehouseVerifier(options: GatehouseVerifierOptions): GatehouseVerifier {
   const base = options.url.replace(/\/+$/, '');
@@ -248,76 +208,4 @@ function refuse(res: VerifierResponse, error: GatehouseVerificationError): void 
   res.setHeader('Content-Type', 'application/json');
   res.setHeader('Cache-Control', 'no-store');
   res.end(JSON.stringify({ message: error.message, code: unavailable ? 'SERVICE_UNAVAILABLE' : 'UNAUTHORIZED', reason: error.reason }));
-}
-
-/**
- * Introspection answers, per token (by its jti: the signature already proved it Gatehouse's,
- * and the token itself is not kept), for `cacheSeconds` and never past the token's expiry. The
- * cache is bounded: past `maxEntries` the oldest answers go. Concurrent verifications of one
- * token share one request. Only answers are cached: a failure to ask is retried next time.
- */
-function createIntrospection(
-  base: string,
-  settings: NonNullable<GatehouseVerifierOptions['introspection']>,
-  fetchImpl: typeof globalThis.fetch,
-  now: () => number,
-) {
-  const cacheMs = Math.max(0, settings.cacheSeconds ?? DEFAULT_INTROSPECTION_CACHE_SECONDS) * 1000;
-  const maxEntries = Math.max(1, settings.maxEntries ?? DEFAULT_INTROSPECTION_CACHE_ENTRIES);
-  const timeoutMs = settings.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-  const answers = new Map<string, { answer: IntrospectionAnswer; until: number }>();
-  const inFlight = new Map<string, Promise<IntrospectionAnswer>>();
-
-  function remember(jti: string, answer: IntrospectionAnswer, tokenExpiresAtMs: number): void {
-    if (cacheMs === 0) return;
-    const until = Math.min(now() + cacheMs, tokenExpiresAtMs);
-    answers.delete(jti);
-    while (answers.size >= maxEntries) answers.delete(answers.keys().next().value!);
-    answers.set(jti, { answer, until });
-  }
-
-  async function request(token: string, claims: GatehouseClaims): Promise<IntrospectionAnswer> {
-    let response: Response;
-    let body: unknown;
-    try {
-      response = await fetchImpl(`${base}/auth/introspect`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-api-key': settings.apiKey, accept: 'application/json' },
-        body: new URLSearchParams({ token, token_type_hint: 'access_token' }).toString(),
-        signal: AbortSignal.timeout(timeoutMs),
-      });
-      body = response.ok ? await response.json() : undefined;
-    } catch (error) {
-      throw new GatehouseVerificationError('introspection_unavailable', undefined, { cause: error });
-    }
-    if (!response.ok || typeof body !== 'object' || body === null || typeof (body as { active?: unknown }).active !== 'boolean') {
-      // A refused key, a rate limit, an outage: none of it says the token is good or bad.
-      throw new GatehouseVerificationError('introspection_unavailable', `Gatehouse answered introspection with ${response.status}`);
-    }
-    const answer = body as { active: boolean; token_type?: unknown; jti?: unknown };
-    if (!answer.active) return { active: false };
-    // Active, and about this very token: anything else is not an answer we can trust.
-    if (answer.token_type !== 'access_token' || answer.jti !== claims.jti) {
-      throw new GatehouseVerificationError('introspection_unavailable', 'Gatehouse answered introspection about another token');
-    }
-    return { active: true };
-  }
-
-  return {
-    async ask(token: string, claims: GatehouseClaims): Promise<IntrospectionAnswer> {
-      const cached = answers.get(claims.jti);
-      if (cached && cached.until > now()) return cached.answer;
-      if (cached) answers.delete(claims.jti);
-      const pending = inFlight.get(claims.jti);
-      if (pending) return pending;
-      const asking = request(token, claims)
-        .then((answer) => {
-          remember(claims.jti, answer, claims.exp * 1000);
-          return answer;
-        })
-        .finally(() => inFlight.delete(claims.jti));
-      inFlight.set(claims.jti, asking);
-      return asking;
-    },
-  };
 }
