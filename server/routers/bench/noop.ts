@@ -1,7 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { eq, sql } from 'drizzle-orm';
-import { preparedFor } from '../../db/queries/prepared';
-import { organizations } from '../../db/schema';
+import { lookUpOrganizationId } from '../../db/queries/bench-floor';
 import { authResponse } from '../common.schema';
 import { refreshTokenInput } from '../auth/auth.schema';
 import { publicProcedure, router } from '../../trpc/init';
@@ -34,15 +32,8 @@ export const benchFloorRouter = router({
     .input(refreshTokenInput)
     .output(authResponse)
     .mutation(async ({ ctx, input }) => {
-      await organizationLookup(ctx.deps.db).execute({ id: input.refresh_token });
+      await lookUpOrganizationId(ctx.deps.db, input.refresh_token);
       return { access_token: ACCESS_TOKEN_STAND_IN, refresh_token: input.refresh_token };
     }),
 });
 
-const organizationLookup = preparedFor((db) =>
-  db
-    .select({ id: organizations.id })
-    .from(organizations)
-    .where(eq(organizations.id, sql.placeholder('id')))
-    .prepare('bench_floor_lookup'),
-);
