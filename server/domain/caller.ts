@@ -2,11 +2,11 @@ import { findApiKeyWithOwnerByHash, touchApiKeyLastUsed } from '../db/queries/ap
 import type { OrganizationRow } from '../db/queries/organizations';
 import { findSessionWithOwner, touchSessionLastAccessed } from '../db/queries/sessions';
 import type { CallerUserRow } from '../db/queries/users';
-import { AppError } from '../errors';
+import { AppError, type ErrorReason } from '../errors';
 import type { Deps } from './deps';
 import { assertOrganizationActive } from './organizations';
 import { sessionEndReason } from './sessions';
-import { hashSecret } from './tokens';
+import { hashSecret, type VerifiedAccessToken } from './tokens';
 
 /** lastAccessedAt / lastUsedAt are written at most this often, so reads stay cheap. */
 const ACTIVITY_WRITE_INTERVAL_SECONDS = 60;
@@ -52,20 +52,40 @@ function parseBearer(header: string): string {
   return match[1]!;
 }
 
-async function callerFromAccessToken(deps: Deps, token: string): Promise<Caller & { kind: 'user' }> {
-  const now = deps.clock.now();
+/**
+ * An access token and the live session it names, with its user and organization; else why it is
+ * refused. Reads only (no activity touch): a Bearer call and introspection both judge a token by
+ * it, so that introspection calls a token active exactly when a Bearer call would accept it.
+ * Whether the organization may call is left to each, as each answers it differently.
+ */
+export async function liveSessionOfAccessToken(
+  deps: Deps,
+  token: string,
+  now: Date,
+): Promise<
+  | { ok: true; claims: VerifiedAccessToken; found: NonNullable<Awaited<ReturnType<typeof findSessionWithOwner>>> }
+  | { ok: false; reason: ErrorReason }
+> {
   const verified = await deps.accessTokens.verify(token, now);
-  if (!verified.ok) throw new AppError(verified.reason);
+  if (!verified.ok) return verified;
   const found = await findSessionWithOwner(deps.db, verified.claims.sessionId);
   // The token verified, so its session existed; if it is gone it was purged after ending.
-  if (!found) throw new AppError('session_revoked');
+  if (!found) return { ok: false, reason: 'session_revoked' };
   // Claims that disagree with the session were not minted by this service for it.
   if (found.user.id !== verified.claims.userId || found.organization.id !== verified.claims.organizationId) {
-    throw new AppError('invalid_access_token');
+    return { ok: false, reason: 'invalid_access_token' };
   }
   // An access token of an ended session is refused at once, not when it expires.
   const ended = sessionEndReason(found.session, now, deps.config.sessionIdleTimeoutSeconds);
-  if (ended) throw new AppError(ended);
+  if (ended) return { ok: false, reason: ended };
+  return { ok: true, claims: verified.claims, found };
+}
+
+async function callerFromAccessToken(deps: Deps, token: string): Promise<Caller & { kind: 'user' }> {
+  const now = deps.clock.now();
+  const resolved = await liveSessionOfAccessToken(deps, token, now);
+  if (!resolved.ok) throw new AppError(resolved.reason);
+  const { found } = resolved;
   assertOrganizationActive(found.organization);
   if (now.getTime() - found.session.lastAccessedAt.getTime() >= ACTIVITY_WRITE_INTERVAL_SECONDS * 1000) {
     await touchSessionLastAccessed(deps.db, found.session.id, now, ACTIVITY_WRITE_INTERVAL_SECONDS);

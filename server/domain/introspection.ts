@@ -1,7 +1,6 @@
 import { inspectRefreshToken } from '../db/queries/refresh-tokens';
-import { findSessionWithOwner } from '../db/queries/sessions';
 import { statementTime } from '../clock';
-import type { Caller } from './caller';
+import { liveSessionOfAccessToken, type Caller } from './caller';
 import type { Deps } from './deps';
 import { sessionEndReason } from './sessions';
 import { deriveSuccessorToken, hashSecret } from './tokens';
@@ -64,20 +63,12 @@ export async function introspectToken(
 }
 
 async function introspectAccessToken(deps: Deps, token: string, callerOrganizationId: string): Promise<Introspection> {
-  // Three base64url parts: anything else is not worth a signature check.
-  if (token.split('.').length !== 3) return INACTIVE;
-  const now = deps.clock.now();
-  const verified = await deps.accessTokens.verify(token, now);
-  if (!verified.ok) return INACTIVE;
-  const { claims } = verified;
-  if (claims.organizationId !== callerOrganizationId) return INACTIVE;
-  const found = await findSessionWithOwner(deps.db, claims.sessionId);
-  if (!found) return INACTIVE;
-  // As for a Bearer call (domain/caller.ts): claims that disagree with the session, an ended
-  // session or an organization that may not call: the token would be refused, so it is inactive.
-  if (found.user.id !== claims.userId || found.organization.id !== claims.organizationId) return INACTIVE;
-  if (sessionEndReason(found.session, now, deps.config.sessionIdleTimeoutSeconds)) return INACTIVE;
-  if (found.organization.status !== 'active') return INACTIVE;
+  // Judged as a Bearer call judges it (domain/caller.ts): claims that disagree with the session, an
+  // ended session or an organization that may not call: the token would be refused, so it is inactive.
+  const resolved = await liveSessionOfAccessToken(deps, token, deps.clock.now());
+  if (!resolved.ok) return INACTIVE;
+  const { claims, found } = resolved;
+  if (claims.organizationId !== callerOrganizationId || found.organization.status !== 'active') return INACTIVE;
   return {
     active: true,
     token_type: 'access_token',
